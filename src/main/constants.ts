@@ -1,0 +1,34 @@
+/**
+ * Every default of the single-instance layer. The README quotes each of these; a test
+ * compares the text with the values, so change them here and the README together.
+ */
+
+/** Connect, mutual proof, and the holder's "accepted" for one launch (ms). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 3000;
+/** How long a launcher waits for the holder's handler to reply (ms); `Infinity` is allowed. */
+export const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
+/** Largest frame either side accepts, checked from the header before the body is buffered. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+/** Most arguments one launch may carry. */
+export const DEFAULT_MAX_ARGS = 8192;
+/** Largest single argument, cwd, environment value or reply message, in UTF-8 bytes. */
+export const DEFAULT_MAX_ARG_BYTES = 128 * 1024;
+/** Launches kept for a handler that is not attached yet; one more is refused with EQUEUEFULL. */
+export const DEFAULT_MAX_QUEUE = 64;
+/** Connections the holder serves at once; one more is refused with EBUSY. */
+export const DEFAULT_MAX_CONNECTIONS = 128;
+/** Connections that have not proved themselves yet; past this the oldest is closed (slowloris). */
+export const DEFAULT_MAX_UNAUTHENTICATED = 32;
+/** How often a launch retries when the lock changes hands between tryLock and connect. */
+export const DEFAULT_RETRIES = 5;
+/** Version of the wire protocol, sent in the first frame of each side. */
+export const PROTOCOL_VERSION = 1;
+/** Magic value opening the first frame of each side: ASCII "LKSK". */
+export const MAGIC = Buffer.from('LKSK', 'latin1');
+/** Bytes of the per-user secret and of each nonce. */
+export const SECRET_BYTES = 32;
+export const NONCE_BYTES = 32;
+/** Longest appId, in UTF-8 bytes. */
+export const MAX_APP_ID_BYTES = 256;
+/** Most environment variables a launch may forward. */
+export const MAX_ENV_VARS = 64;

@@ -1,0 +1,57 @@
+/**
+ * Port blocks for test files. Every test file that binds a port takes its own block of
+ * BLOCK_SIZE ports from this table, so files running in parallel never collide. All blocks
+ * lie below 32768: Linux hands out 32768-60999 to client sockets, and one of those in use
+ * (even in TIME_WAIT) would make a free lock look held.
+ */
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BASE = 20000;
+export const BLOCK_SIZE = 40;
+
+// Append new test files at the end; never reorder (it would only move blocks around).
+const FILES = [
+  'lock/address.test.js',
+  'lock/lock-socket.test.js',
+  'lock/processes.test.js',
+  'lock/cluster.test.js',
+  'cli/solo.test.js',
+  'main/frame.test.js',
+  'main/messages.test.js',
+  'main/secret.test.js',
+  'main/instance.test.js',
+  'main/launcher.test.js',
+  'main/primary.test.js',
+  'main/processes.test.js',
+  'main/electron.test.js',
+  'main/hostile.test.js',
+  'main/storm.test.js',
+  'main/users.test.js',
+  'main/fuzz.test.js',
+  'package.test.js',
+  'readme.test.js',
+  'example-app/e2e.test.js',
+  'cli/solo-main.test.js',
+  'main/faults.test.js',
+  'main/protocol.test.js',
+  'spare-1',
+  'spare-2',
+  'spare-3',
+] as const;
+
+/** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
+export function portsFor(metaUrl: string): { base: number; port: (i: number) => number } {
+  const testRoot = fileURLToPath(new URL('..', import.meta.url));
+  const name = relative(testRoot, fileURLToPath(metaUrl)).split('\\').join('/');
+  const index = (FILES as readonly string[]).indexOf(name);
+  if (index < 0) throw new Error(`${name} has no port block: add it to test/helpers/ports.ts`);
+  const base = BASE + index * BLOCK_SIZE;
+  return {
+    base,
+    port(i: number) {
+      if (!Number.isInteger(i) || i < 0 || i >= BLOCK_SIZE) throw new Error(`port index ${i} outside the block`);
+      return base + i;
+    },
+  };
+}
