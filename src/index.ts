@@ -1,0 +1,2 @@
+// `lock-socket`: the lock. The single-instance layer lives in `lock-socket/main`.
+export * from './lock/index.js';

@@ -1,0 +1,205 @@
+/**
+ * The lock: a TCP server listening on a loopback address and port. Whoever listens holds it;
+ * the kernel frees it the moment the holder closes it or dies, so it can never go stale.
+ */
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { defaultAddress, formatEndpoint, validateAddress, validatePort } from './address.js';
+import { ErrorCode, LockSocketError } from './errors.js';
+
+export interface LockSocketOptions {
+  /** The port, 1..65535. Prefer one below 32768 (see the README's "Guarantees and limits"). */
+  port: number;
+  /** A numeric loopback address. Default: {@link defaultAddress}(), per user where the OS allows. */
+  addr?: string;
+  /**
+   * Default false: the server is unref()ed, so a held lock never keeps the process alive on its
+   * own. True keeps the process running for as long as the lock is held.
+   */
+  keepAlive?: boolean;
+  /**
+   * Receives every connection accepted on the lock's port (src/main uses the lock as its
+   * channel). Without it, connections are destroyed at once: a plain lock is not a channel.
+   */
+  onConnection?: (socket: Socket) => void;
+}
+
+type Operation = 'lock' | 'unlock';
+
+export class LockSocket implements AsyncDisposable {
+  readonly #addr: string;
+  readonly #port: number;
+  readonly #keepAlive: boolean;
+  readonly #onConnection: ((socket: Socket) => void) | undefined;
+  #server: Server | undefined;
+  readonly #connections = new Set<Socket>();
+  // lock() and unlock() run one after another in call order; the last queued operation is
+  // remembered so that concurrent calls of the same kind share one attempt.
+  #queue: Promise<void> = Promise.resolve();
+  #last: { kind: Operation; promise: Promise<void> } | undefined;
+
+  /** @throws LockSocketError `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EINVALIDOPTION` */
+  constructor(options: LockSocketOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new LockSocketError(ErrorCode.EINVALIDOPTION, 'options must be an object such as { port: 5197 }');
+    }
+    this.#port = validatePort(options.port);
+    this.#addr = validateAddress(options.addr ?? defaultAddress());
+    if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
+      throw new LockSocketError(ErrorCode.EINVALIDOPTION, 'keepAlive must be a boolean');
+    }
+    if (options.onConnection !== undefined && typeof options.onConnection !== 'function') {
+      throw new LockSocketError(ErrorCode.EINVALIDOPTION, 'onConnection must be a function');
+    }
+    this.#keepAlive = options.keepAlive ?? false;
+    this.#onConnection = options.onConnection;
+  }
+
+  get addr(): string {
+    return this.#addr;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get isLocked(): boolean {
+    return this.#server !== undefined;
+  }
+
+  /** The listening server while locked (Perl Lock::Socket's `fh`), else undefined. */
+  get server(): Server | undefined {
+    return this.#server;
+  }
+
+  /**
+   * Takes the lock. A no-op when this object already holds it.
+   *
+   * @throws LockSocketError `ELOCKED` when anyone else listens on the address and port (another
+   *   process, another object in this process, or a wildcard listener); `EACCES`,
+   *   `EADDRNOTAVAIL`, `ELISTEN` (with `cause`) otherwise. The object stays unlocked and may retry.
+   */
+  lock(): Promise<void> {
+    if (this.#last?.kind === 'lock') return this.#last.promise;
+    if (this.#last === undefined && this.#server !== undefined) return Promise.resolve();
+    return this.#enqueue('lock', () => this.#listen());
+  }
+
+  /** Takes the lock if it is free: false when it is held (`ELOCKED`); other errors still reject. */
+  async tryLock(): Promise<boolean> {
+    try {
+      await this.lock();
+      return true;
+    } catch (error) {
+      if (error instanceof LockSocketError && error.code === ErrorCode.ELOCKED) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Releases the lock: stops listening, destroys the connections it accepted that are still
+   * open, and resolves once the server has closed, so the port is free for others at once.
+   * Idempotent.
+   */
+  unlock(): Promise<void> {
+    if (this.#last?.kind === 'unlock') return this.#last.promise;
+    if (this.#last === undefined && this.#server === undefined) return Promise.resolve();
+    return this.#enqueue('unlock', () => this.#close());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.unlock();
+  }
+
+  #enqueue(kind: Operation, run: () => Promise<void>): Promise<void> {
+    const promise = this.#queue.then(run);
+    const entry = { kind, promise };
+    this.#last = entry;
+    this.#queue = promise.then(
+      () => this.#settled(entry),
+      () => this.#settled(entry),
+    );
+    return promise;
+  }
+
+  #settled(entry: { kind: Operation; promise: Promise<void> }): void {
+    if (this.#last === entry) this.#last = undefined;
+  }
+
+  async #listen(): Promise<void> {
+    if (this.#server !== undefined) return;
+    const server = createServer((socket) => this.#accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
+        server.off('listening', onListening);
+        reject(this.#listenError(error));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      // Only a listening socket excludes others (libuv sets SO_REUSEADDR, so two merely bound
+      // sockets could share the port). `exclusive` stops node:cluster from sharing one listen
+      // among workers through the primary: every worker competes for real.
+      server.listen({ host: this.#addr, port: this.#port, exclusive: true });
+    });
+    // Once listening, the only errors left are failed accepts (e.g. EMFILE): the lock is still
+    // held, and an unhandled 'error' would crash the holder, so they are dropped.
+    server.on('error', () => {});
+    if (!this.#keepAlive) server.unref();
+    this.#server = server;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#onConnection === undefined || this.#server === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#connections.add(socket);
+    socket.once('close', () => this.#connections.delete(socket));
+    this.#onConnection(socket);
+  }
+
+  async #close(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    this.#server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.#connections) socket.destroy();
+    this.#connections.clear();
+    await closed;
+  }
+
+  #listenError(error: NodeJS.ErrnoException): LockSocketError {
+    const where = formatEndpoint(this.#addr, this.#port);
+    switch (error.code) {
+      case 'EADDRINUSE':
+        return new LockSocketError(ErrorCode.ELOCKED, `${where} is locked: something else listens there`, { cause: error });
+      case 'EACCES':
+        return new LockSocketError(ErrorCode.EACCES, `${where}: permission denied (a privileged port?)`, { cause: error });
+      case 'EADDRNOTAVAIL':
+        return new LockSocketError(ErrorCode.EADDRNOTAVAIL, `${where}: this host has no such address`, { cause: error });
+      default:
+        return new LockSocketError(ErrorCode.ELISTEN, `${where}: cannot listen (${error.code ?? error.message})`, { cause: error });
+    }
+  }
+}
+
+/**
+ * Takes the lock on `port` at `addr` (default per user) and returns its holder.
+ *
+ * @throws LockSocketError `ELOCKED` when it is held, or any error of {@link LockSocket.lock}.
+ */
+export async function lockSocket(port: number, addr?: string): Promise<LockSocket> {
+  const lock = new LockSocket(addr === undefined ? { port } : { port, addr });
+  await lock.lock();
+  return lock;
+}
+
+/** Like {@link lockSocket}, but resolves to undefined when the lock is held. */
+export async function tryLockSocket(port: number, addr?: string): Promise<LockSocket | undefined> {
+  const lock = new LockSocket(addr === undefined ? { port } : { port, addr });
+  return (await lock.tryLock()) ? lock : undefined;
+}
