@@ -32,3 +32,5 @@ export const NONCE_BYTES = 32;
 export const MAX_APP_ID_BYTES = 256;
 /** Most environment variables a launch may forward. */
 export const MAX_ENV_VARS = 64;
+/** lock-socket's own version, reported by a holder in its handshake (a test compares it with package.json). */
+export const LIBRARY_VERSION = '0.1.0';
