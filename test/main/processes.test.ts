@@ -1,0 +1,123 @@
+// requestSingleInstance across real processes, in the shape of Electron's own
+// requestSingleInstanceLock spec: first instance prints `started`, a second one with extra
+// arguments exits with the documented code, and the first received exactly what it sent.
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { portsFor } from '../helpers/ports.js';
+import { privateDir } from '../helpers/dirs.js';
+import { start, stop, type Proc } from '../helpers/procs.js';
+
+const { port } = portsFor(import.meta.url);
+const secretDir = privateDir();
+const appId = 'com.example.processes-test';
+const procs: Proc[] = [];
+after(async () => {
+  await Promise.all(procs.map((p) => stop(p, 500)));
+});
+function run(name: string, args: string[], config: object, cwd?: string): Proc {
+  const p = start(name, args, config, cwd ? { cwd } : {});
+  procs.push(p);
+  return p;
+}
+
+describe('Electron spec shape', () => {
+  const cases: [string, unknown][] = [
+    ['no data', undefined],
+    ['an object', { level: 1, testkey: 'testvalue1', nested: { a: [1, 2, 3] } }],
+    ['a string', 'just text ✓'],
+    ['a number', 42],
+    ['null', null],
+  ];
+  for (const [name, data] of cases) {
+    test(`second instance forwards args, cwd and ${name}, and exits with the reply's code`, async () => {
+      const config = { port: port(0), appId, secretDir };
+      const first = run('main-holder', [], config);
+      await first.waitFor((e) => e.event === 'started', 'started');
+      const args = ['--some-switch', 'positional arg', '', 'ü', '--', 'last'];
+      const second = run('main-launcher', args, { ...config, ...(data === undefined ? {} : { data }) }, tmpdir());
+      const exitCode = await second.exited;
+      assert.equal(exitCode, 0);
+      const launch = (await first.waitFor((e) => e.event === 'launch')).launch;
+      assert.deepEqual(launch.argv, args);
+      assert.equal(launch.cwd, tmpdir());
+      assert.deepEqual(launch.data, data);
+      assert.equal(launch.pid, second.child.pid);
+      const reply = second.events.find((e) => e.event === 'reply');
+      assert.deepEqual(reply?.reply, { exitCode: 0, message: `received ${args.length} arguments`, data: { echo: args } });
+      assert.equal(reply?.delivered.holderPid, first.child.pid);
+      assert.equal(await stop(first), 0, 'the first instance exits cleanly');
+      assert.ok(first.events.some((e) => e.event === 'closed'));
+    });
+  }
+
+  test("the launcher exits with the holder's exit code", async () => {
+    const config = { port: port(1), appId, secretDir };
+    const first = run('main-holder', [], config);
+    await first.waitFor((e) => e.event === 'started', 'started');
+    const second = run('main-launcher', ['x'], { ...config, data: { exitCode: 7 } });
+    assert.equal(await second.exited, 7);
+    await stop(first);
+  });
+});
+
+describe('many launches, dying holders', () => {
+  test('50 processes started at once: one primary, 49 launches delivered exactly once and answered', async () => {
+    const config = { port: port(2), appId, secretDir, handshakeTimeout: 20_000 };
+    const all = Array.from({ length: 50 }, (_, i) => run('main-launcher', [`launch ${i}`, `ü${i}`, ''], config));
+    const firsts = await Promise.all(all.map((p) => p.waitFor((e) => e.event === 'primary' || e.event === 'reply' || e.event === 'error')));
+    const primaries = all.filter((_, i) => firsts[i]?.event === 'primary');
+    assert.equal(primaries.length, 1, JSON.stringify(firsts.filter((e) => e.event !== 'reply')));
+    const primary = primaries[0] as Proc;
+    const others = all.filter((p) => p !== primary);
+    assert.deepEqual(await Promise.all(others.map((p) => p.exited)), others.map(() => 0));
+    for (const p of others) {
+      const reply = p.events.find((e) => e.event === 'reply');
+      assert.equal(reply?.reply.message, `primary ${primary.child.pid} got it`);
+    }
+    const launches = primary.events.filter((e) => e.event === 'launch').map((e) => e.launch);
+    assert.equal(launches.length, 49);
+    const expected = others.map((p) => {
+      const i = all.indexOf(p);
+      return JSON.stringify([`launch ${i}`, `ü${i}`, '']);
+    });
+    assert.deepEqual(launches.map((l) => JSON.stringify(l.argv)).sort(), expected.sort());
+    assert.deepEqual(new Set(launches.map((l) => l.pid)), new Set(others.map((p) => p.child.pid)));
+    await stop(primary);
+  });
+
+  test('SIGKILL the holder: the next launch becomes primary', async () => {
+    const config = { port: port(3), appId, secretDir };
+    const first = run('main-holder', [], config);
+    await first.waitFor((e) => e.event === 'started', 'started');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const next = run('main-launcher', [], config);
+    await next.waitFor((e) => e.event === 'primary', 'primary');
+    await stop(next);
+  });
+
+  test('the relaunch race: a new copy waits for the old one to quit, then takes over', async () => {
+    const config = { port: port(4), appId, secretDir };
+    const old = run('main-holder', [], config);
+    await old.waitFor((e) => e.event === 'started', 'started');
+    const fresh = run('main-launcher', ['--relaunched'], { ...config, waitForRelease: true });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(fresh.events.length, 0, 'the new copy waits while the old one holds the lock');
+    assert.equal(fresh.child.exitCode, null);
+    await stop(old);
+    await fresh.waitFor((e) => e.event === 'primary', 'primary');
+    await stop(fresh);
+  });
+
+  test('a waiting copy takes over when the holder is SIGKILLed', async () => {
+    const config = { port: port(5), appId, secretDir };
+    const old = run('main-holder', [], config);
+    await old.waitFor((e) => e.event === 'started', 'started');
+    const fresh = run('main-launcher', [], { ...config, waitForRelease: true });
+    await new Promise((r) => setTimeout(r, 300));
+    old.child.kill('SIGKILL');
+    await fresh.waitFor((e) => e.event === 'primary', 'primary');
+    await stop(fresh);
+  });
+});
