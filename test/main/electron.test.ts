@@ -1,0 +1,325 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { App } from 'electron';
+import {
+  focusWindow,
+  getSingleInstance,
+  onSecondInstance,
+  releaseSingleInstanceLock,
+  requestSingleInstanceLock,
+} from '../../src/main/electron.js';
+import type { ElectronApp, ElectronSecondInstanceListener, FocusableWindow, SecondInstanceEvent } from '../../src/main/electron.js';
+import type { LaunchReply } from '../../src/main/types.js';
+import { StandInApp, fitsElectron } from '../fixtures/electron-stand-in.js';
+import { portsFor } from '../helpers/ports.js';
+
+const { port } = portsFor(import.meta.url);
+const launcherJs = fileURLToPath(new URL('../fixtures/electron-launcher.js', import.meta.url));
+const secretDir = mkdtempSync(join(tmpdir(), 'lock-socket-electron-'));
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(secretDir, { recursive: true, force: true });
+});
+
+// Type-level checks: compiled with the tests, never run. If the augmentation or the helper lose
+// their types, `npm test` fails at tsc.
+export function typeChecks(app: App): void {
+  const adapted: ElectronApp = app; // the real app fits what the adapter asks for
+  void adapted;
+  const listener: ElectronSecondInstanceListener = (event, argv, workingDirectory, additionalData, reply) => {
+    const a: string[] = argv;
+    const w: string = workingDirectory;
+    void [a, w, additionalData, event.launch.pid];
+    reply({ exitCode: 3, message: 'handled' });
+  };
+  app.on('second-instance', listener);
+  app.once('second-instance', listener);
+  app.on('second-instance', (event, argv, workingDirectory) => void [event, argv, workingDirectory]); // Electron's 4-arg form
+  onSecondInstance(app, (event, argv, workingDirectory, additionalData, reply) => {
+    void [event.launch.env, argv, workingDirectory, additionalData];
+    event.preventDefault();
+    // @ts-expect-error the exit code is a number: a mistyped reply must not compile
+    reply({ exitCode: 'x' });
+  });
+}
+
+interface Run {
+  child: ChildProcess;
+  lines: unknown[];
+  text: string[];
+  /** Resolves with the first JSON line that has `key`. */
+  line(key: string): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+function launch(args: string[], options: Record<string, unknown>, cwd = secretDir): Run {
+  const child = spawn(process.execPath, [launcherJs, ...args], {
+    cwd,
+    env: { ...process.env, LOCK_SOCKET_TEST_OPTIONS: JSON.stringify({ appId: 'com.example.electron-test', secretDir, ...options }) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const lines: unknown[] = [];
+  const text: string[] = [];
+  const waiting: Array<{ key: string; resolve: (v: Record<string, unknown>) => void }> = [];
+  let buffered = '';
+  const onText = (chunk: string, isStderr: boolean): void => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let parsed: unknown;
+      try {
+        parsed = isStderr ? undefined : JSON.parse(line);
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed && typeof parsed === 'object') {
+        lines.push(parsed);
+        for (const w of waiting.filter((w) => w.key in (parsed as object))) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve(parsed as Record<string, unknown>);
+        }
+      } else text.push(line);
+    }
+  };
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => onText(c, false));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => onText(c, true));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    lines,
+    text,
+    exited,
+    line(key) {
+      const found = lines.find((l) => typeof l === 'object' && l !== null && key in l);
+      if (found) return Promise.resolve(found as Record<string, unknown>);
+      return new Promise((resolve, reject) => {
+        waiting.push({ key, resolve });
+        void exited.then(() => reject(new Error(`launcher exited without a "${key}" line: ${JSON.stringify(lines)} ${text.join('\n')}`)));
+      });
+    },
+  };
+}
+
+interface Received {
+  event: SecondInstanceEvent;
+  argv: string[];
+  workingDirectory: string;
+  additionalData: unknown;
+  reply: (r: LaunchReply) => void;
+  count: number;
+}
+
+/** The next 'second-instance' emitted on `app`, with the raw arguments as Electron order has them. */
+function nextSecondInstance(app: StandInApp, handle?: (r: Received) => void): Promise<Received> {
+  return new Promise((resolve) => {
+    const listener = (...args: unknown[]): void => {
+      app.off('second-instance', listener);
+      const [event, argv, workingDirectory, additionalData, reply] = args as [SecondInstanceEvent, string[], string, unknown, (r: LaunchReply) => void];
+      const received = { event, argv, workingDirectory, additionalData, reply, count: args.length };
+      handle?.(received);
+      resolve(received);
+    };
+    app.on('second-instance', listener);
+  });
+}
+
+async function primary(p: number): Promise<StandInApp> {
+  const app = new StandInApp();
+  assert.equal(await requestSingleInstanceLock(fitsElectron(app), { port: p, appId: 'com.example.electron-test', secretDir }), true);
+  return app;
+}
+
+const awkwardArgs = ['--flag', '', 'two words', 'line\nbreak', '--', 'ünïcödé ✓', 'lock-socket-example://open?x=1&y=2'];
+
+describe('Electron adapter with a stand-in app', () => {
+  test('held until ready, then emitted in Electron order; default answer exit code 0', async () => {
+    const app = await primary(port(0));
+    try {
+      const received = nextSecondInstance(app);
+      const run = launch(awkwardArgs, { port: port(0), additionalData: { n: 1, s: 'x' } });
+      await run.line('delivered'); // the holder accepted it while the app is not ready
+      let emitted = false;
+      void received.then(() => (emitted = true));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(emitted, false, 'nothing may be emitted before ready');
+      app.makeReady();
+      const r = await received;
+      assert.equal(r.count, 5);
+      assert.deepEqual(r.argv, [process.execPath, launcherJs, ...awkwardArgs]);
+      assert.equal(r.workingDirectory, secretDir);
+      assert.deepEqual(r.additionalData, { n: 1, s: 'x' });
+      assert.equal(typeof r.reply, 'function');
+      assert.equal(r.event.launch.pid, run.child.pid);
+      assert.equal(r.event.defaultPrevented, false);
+      assert.deepEqual(await run.line('exit'), { exit: 0 });
+      assert.deepEqual(await run.line('resolved'), { resolved: false });
+      assert.equal(await run.exited, 0);
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
+  test('preventDefault, then a later reply: the launch ends with its code and prints its message', async () => {
+    const app = await primary(port(1));
+    app.makeReady();
+    try {
+      const received = nextSecondInstance(app, (r) => r.event.preventDefault());
+      const run = launch(['open', 'file.txt'], { port: port(1) });
+      const r = await received;
+      assert.equal(r.event.defaultPrevented, true);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // "after async work"; no assertion on time
+      r.reply({ exitCode: 3, message: 'could not open file.txt' });
+      assert.deepEqual(await run.line('exit'), { exit: 3 });
+      assert.equal(await run.exited, 3);
+      assert.ok(run.text.includes('could not open file.txt'), run.text.join('\n'));
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
+  test('a listener that replies synchronously without preventDefault wins over the default', async () => {
+    const app = await primary(port(2));
+    app.makeReady();
+    try {
+      void nextSecondInstance(app, (r) => r.reply({ exitCode: 5, message: 'five' }));
+      const run = launch([], { port: port(2) });
+      assert.equal(await run.exited, 5);
+      assert.ok(run.text.includes('five'));
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
+  test('a throwing listener gives the launcher EHANDLER, and the holder keeps serving', async () => {
+    const app = await primary(port(3));
+    app.makeReady();
+    try {
+      const listener = (): void => {
+        throw new Error('boom');
+      };
+      app.on('second-instance', listener);
+      const run = launch([], { port: port(3) });
+      assert.deepEqual(await run.line('error'), { error: 'EHANDLER' });
+      await run.exited;
+      app.off('second-instance', listener);
+      const ok = launch([], { port: port(3) });
+      assert.equal(await ok.exited, 0);
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
+  test('exit: false leaves the app running and the reply readable', async () => {
+    const app = await primary(port(4));
+    app.makeReady();
+    const launcherApp = new StandInApp();
+    try {
+      void nextSecondInstance(app, (r) => r.reply({ exitCode: 9, message: 'nine', data: [1] }));
+      const result = await requestSingleInstanceLock(fitsElectron(launcherApp), {
+        port: port(4),
+        appId: 'com.example.electron-test',
+        secretDir,
+        exit: false,
+      });
+      assert.equal(result, false);
+      assert.deepEqual(launcherApp.exits, []);
+      assert.deepEqual(getSingleInstance(launcherApp)?.reply, { exitCode: 9, message: 'nine', data: [1] });
+      // A repeated call answers like Electron: the same result, no second launch.
+      assert.equal(await requestSingleInstanceLock(fitsElectron(launcherApp), { port: port(4), appId: 'com.example.electron-test', secretDir }), false);
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
+  test('will-quit releases the lock (unless the quit is cancelled): another process takes it', async () => {
+    const app = await primary(port(5));
+    app.makeReady();
+    const instance = getSingleInstance(app)!;
+    try {
+      // A cancelled quit keeps the lock: the app goes on running and still receives launches.
+      app.on('will-quit', function cancel(event: { defaultPrevented: boolean }) {
+        app.off('will-quit', cancel);
+        event.defaultPrevented = true;
+      });
+      app.emit('will-quit', { defaultPrevented: false, preventDefault() {} });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(getSingleInstance(app), instance);
+      const forwarded = launch([], { port: port(5) });
+      assert.deepEqual(await forwarded.line('resolved'), { resolved: false });
+      await forwarded.exited;
+
+      app.emit('will-quit', { defaultPrevented: false, preventDefault() {} });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(getSingleInstance(app), undefined, 'will-quit started the release');
+      await instance.close(); // the release will-quit started (idempotent): wait for it to finish
+      const next = launch([], { port: port(5) });
+      assert.deepEqual(await next.line('resolved'), { resolved: true });
+      await next.exited;
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+});
+
+describe('focusWindow', () => {
+  function window(state: { destroyed?: boolean; minimized?: boolean; visible?: boolean }): FocusableWindow & { calls: string[] } {
+    const calls: string[] = [];
+    return {
+      calls,
+      isDestroyed: () => state.destroyed ?? false,
+      isMinimized: () => state.minimized ?? false,
+      isVisible: () => state.visible ?? true,
+      restore: () => void calls.push('restore'),
+      show: () => void calls.push('show'),
+      focus: () => void calls.push('focus'),
+    };
+  }
+
+  test('restores a minimized window, shows a hidden one, then focuses', () => {
+    const w = window({ minimized: true, visible: false });
+    assert.equal(focusWindow(w), true);
+    assert.deepEqual(w.calls, ['restore', 'show', 'focus']);
+    const plain = window({});
+    focusWindow(plain, { env: {} });
+    assert.deepEqual(plain.calls, ['focus']);
+  });
+
+  test('leaves a destroyed window alone', () => {
+    const w = window({ destroyed: true });
+    assert.equal(focusWindow(w), false);
+    assert.deepEqual(w.calls, []);
+  });
+
+  test('hands a forwarded activation token to Electron when it can take one', async () => {
+    const app = new StandInApp() as StandInApp & { setActivationToken?: (token: string) => void };
+    const tokens: string[] = [];
+    app.setActivationToken = (token) => void tokens.push(token);
+    // The adapter remembers the app it was given; an app that forwards is enough for that.
+    const holder = await primary(port(6));
+    try {
+      holder.makeReady();
+      await requestSingleInstanceLock(fitsElectron(app), { port: port(6), appId: 'com.example.electron-test', secretDir, exit: false, argv: [] });
+      const w = window({});
+      focusWindow(w, { env: { XDG_ACTIVATION_TOKEN: 'token-1' } });
+      assert.deepEqual(tokens, ['token-1']);
+      assert.deepEqual(w.calls, ['focus']);
+    } finally {
+      await releaseSingleInstanceLock(holder);
+    }
+  });
+});
