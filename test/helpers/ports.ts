@@ -37,7 +37,7 @@ const FILES = [
   'main/protocol.test.js',
   'spare-1',
   'spare-2',
-  'spare-3',
+  'examples/demo.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */

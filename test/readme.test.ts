@@ -1,0 +1,43 @@
+// The README states defaults and error codes; these tests keep the text and the code in step
+// (proper-lockfile's README once said 5000 where its code clamped to 2000).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as main from '../src/main/index.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+function section(heading: string): string {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  assert.ok(start >= 0, `README has a "## ${heading}" section`);
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+}
+
+test('the error-code table lists exactly the codes of ErrorCode', () => {
+  const rows = [...section('Error codes').matchAll(/^\| `([A-Z0-9]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual([...rows].sort(), Object.values(main.ErrorCode).sort());
+  assert.equal(new Set(rows).size, rows.length, 'no code listed twice');
+});
+
+test('every numeric constant the README states in a table matches the exported value', () => {
+  const exported = main as unknown as Record<string, unknown>;
+  const stated = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| ([0-9][0-9_]*) \|/gm)];
+  assert.ok(stated.length >= 10, 'the defaults table is there');
+  for (const [, name, value] of stated) {
+    if (!(name! in exported)) continue; // e.g. the CLI's exit codes, checked by its own test
+    assert.equal(Number(value!.replaceAll('_', '')), exported[name!], `README says ${name} = ${value}`);
+  }
+});
+
+test('every exported DEFAULT_* constant is in the README, with its value', () => {
+  for (const [name, value] of Object.entries(main)) {
+    if (!name.startsWith('DEFAULT_')) continue;
+    assert.match(readme, new RegExp(`^\\| \`${name}\` \\| ${value} \\|`, 'm'), `${name} (${value}) is missing from the README`);
+  }
+});
+
+test('LIBRARY_VERSION is package.json version', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.equal(main.LIBRARY_VERSION, pkg.version);
+});
