@@ -1,0 +1,36 @@
+// The page: no Node, no remote; only what preload.cts exposes on window.lockSocket.
+interface LaunchView {
+  argv: string[];
+  cwd: string;
+  data: unknown;
+  time: number;
+  deepLink?: string;
+}
+interface LockSocketBridge {
+  snapshot(): { status: { addr: string; port: number; pid: number; since: number }; launches: LaunchView[] };
+  onLaunch(callback: (launch: LaunchView) => void): void;
+  quit(): Promise<void>;
+}
+const bridge = (window as unknown as { lockSocket: LockSocketBridge }).lockSocket;
+
+function cell(row: HTMLTableRowElement, text: string): void {
+  row.insertCell().textContent = text;
+}
+
+function addLaunch(launch: LaunchView): void {
+  const body = document.querySelector<HTMLTableSectionElement>('#launches tbody')!;
+  const row = body.insertRow(0);
+  cell(row, new Date(launch.time).toLocaleTimeString());
+  cell(row, JSON.stringify(launch.argv));
+  cell(row, launch.cwd);
+  cell(row, launch.data === undefined ? '' : JSON.stringify(launch.data));
+  cell(row, launch.deepLink ?? '');
+}
+
+const { status, launches } = bridge.snapshot();
+document.querySelector('#lock')!.textContent =
+  `${status.addr}:${status.port} held by pid ${status.pid} since ${new Date(status.since).toLocaleString()}`;
+for (const launch of launches) addLaunch(launch);
+bridge.onLaunch(addLaunch);
+document.querySelector('#quit')!.addEventListener('click', () => void bridge.quit());
+export {};
