@@ -1,0 +1,193 @@
+/**
+ * The per-user secret that both ends of the lock socket prove knowledge of. Any local user (and
+ * any browser page) can reach a loopback port, so the secret is what makes a peer "the same
+ * user's app": it lives in a file only this user can read, in a directory only this user owns.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import type { Stats } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { debuglog } from 'node:util';
+import { LockSocketError } from '../lock/errors.js';
+import { SECRET_BYTES } from './constants.js';
+
+const debug = debuglog('lock-socket');
+
+export const SECRET_DIR_NAME = 'lock-socket';
+
+/** Longest readable part of a file name; the hash suffix keeps names unique anyway. */
+const SLUG_MAX = 48;
+
+/**
+ * The default private directory for secrets. Pure when all inputs are given.
+ *
+ * The home comes from the password database, not $HOME or XDG_*: a launch from cron, ssh, a
+ * .desktop file, `sudo -E` or Electron must find the holder's secret, and those environments
+ * disagree about $HOME and XDG_RUNTIME_DIR but never about the uid's home.
+ */
+export function defaultSecretDir(
+  input: { platform?: NodeJS.Platform; homedir?: string; localAppData?: string } = {},
+): string {
+  const platform = input.platform ?? process.platform;
+  const home = input.homedir ?? passwdHome();
+  if (platform === 'win32') {
+    // Windows sets LOCALAPPDATA from the user's profile at logon, so every launch of that user
+    // sees the same value; it also follows folder redirection, which home\AppData would not.
+    const env = process.env['LOCALAPPDATA'];
+    const local =
+      input.localAppData ??
+      (input.homedir === undefined && env && path.win32.isAbsolute(env) ? env : undefined) ??
+      path.win32.join(home, 'AppData', 'Local');
+    return path.win32.join(local, SECRET_DIR_NAME);
+  }
+  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', SECRET_DIR_NAME);
+  return path.posix.join(home, `.${SECRET_DIR_NAME}`);
+}
+
+function passwdHome(): string {
+  try {
+    const home = os.userInfo().homedir;
+    if (home) return home;
+  } catch {
+    // A uid without a passwd entry (containers run with an arbitrary uid): nothing stable
+    // exists, so $HOME via os.homedir() is the best remaining guess.
+  }
+  return os.homedir();
+}
+
+/** Path of the secret file for appId inside dir (dir defaults to defaultSecretDir()). */
+export function secretPath(appId: string, dir: string = defaultSecretDir()): string {
+  // The slug is only for people looking at the directory; the hash is what keeps two appIds
+  // apart ('a/b' and 'a_b' slug alike). Only [a-z0-9._-] survive, so no separator, NUL or
+  // '..' component can ever reach the path; a leading dot is dropped to keep the file visible.
+  const slug =
+    appId
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, SLUG_MAX) || 'app';
+  const hash = createHash('sha256').update(appId, 'utf8').digest('hex').slice(0, 16);
+  return path.join(dir, `${slug}-${hash}.key`);
+}
+
+/** Reads the per-user secret for appId, creating it atomically if missing. Resolves to SECRET_BYTES bytes. */
+export async function loadOrCreateSecret(appId: string, dir: string = defaultSecretDir()): Promise<Buffer> {
+  await ensurePrivateDir(dir);
+  const file = secretPath(appId, dir);
+  const existing = await readSecret(file);
+  if (existing) return existing;
+  return createSecret(file);
+}
+
+const posix = process.platform !== 'win32';
+
+async function ensurePrivateDir(dir: string): Promise<void> {
+  let created = false;
+  try {
+    await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
+    await fs.mkdir(dir, { mode: 0o700 });
+    created = true;
+  } catch (err) {
+    if (errno(err) !== 'EEXIST') throw fail(`cannot create the secret directory ${dir}`, err);
+  }
+  // A directory we just made is ours: fix a umask that removed our own bits. One that already
+  // existed is only checked; chmod-ing a directory someone else prepared would bless it.
+  let st: Stats;
+  try {
+    if (created && posix) await fs.chmod(dir, 0o700);
+    st = await fs.lstat(dir);
+  } catch (err) {
+    throw fail(`cannot inspect the secret directory ${dir}`, err);
+  }
+  if (st.isSymbolicLink()) throw fail(`the secret directory ${dir} is a symlink; remove it (lock-socket will create a private directory) or pass another dir`);
+  if (!st.isDirectory()) throw fail(`the secret directory ${dir} is not a directory; remove it or pass another dir`);
+  if (!posix) return; // Windows: the profile's ACLs protect AppData; there is no uid or mode to check.
+  const problem = ownership(st);
+  if (problem) throw fail(`the secret directory ${dir} ${problem}; remove it and let lock-socket recreate it, or run: chmod 700 '${dir}' if it is yours`);
+}
+
+/** Why a stat'd path is not private to us, or undefined when it is. */
+function ownership(st: Stats): string | undefined {
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) return `is owned by uid ${st.uid}, not by you (uid ${uid})`;
+  if ((st.mode & 0o077) !== 0) return `has mode 0${(st.mode & 0o777).toString(8)}, which lets other users in (needs 0700/0600)`;
+  return undefined;
+}
+
+/** The secret in `file`, or undefined if there is none yet. */
+async function readSecret(file: string): Promise<Buffer | undefined> {
+  // O_NOFOLLOW: a planted symlink fails (ELOOP) instead of leading us to read or trust its target.
+  // O_NONBLOCK: a planted FIFO cannot hang the open; fstat then rejects it as not a file.
+  const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, flags);
+  } catch (err) {
+    const code = errno(err);
+    if (code === 'ENOENT') return undefined;
+    // FreeBSD reports a symlink under O_NOFOLLOW as EMLINK, Linux and macOS as ELOOP.
+    if (code === 'ELOOP' || code === 'EMLINK') throw fail(`the secret file ${file} is a symlink; remove it`, err);
+    throw fail(`cannot open the secret file ${file}`, err);
+  }
+  try {
+    // fstat on the open handle: checks exactly what we read, with no window for a swap.
+    const st = await handle.stat();
+    if (!st.isFile()) throw fail(`the secret file ${file} is not a regular file; remove it`);
+    const problem = posix ? ownership(st) : undefined;
+    if (problem) throw fail(`the secret file ${file} ${problem}; remove it and a new secret will be created`);
+    if (st.size !== SECRET_BYTES) throw fail(`the secret file ${file} has ${st.size} bytes, not ${SECRET_BYTES}; remove it and a new secret will be created`);
+    const bytes = await handle.readFile();
+    if (bytes.length !== SECRET_BYTES) throw fail(`the secret file ${file} changed size while being read`);
+    debug('secret: read %s', file);
+    return bytes;
+  } catch (err) {
+    throw err instanceof LockSocketError ? err : fail(`cannot read the secret file ${file}`, err);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * Writes a fresh secret to a private temp file, then hard-links it into place. link() never
+ * replaces an existing name, so when N processes race, exactly one link succeeds and every
+ * other one gets EEXIST and reads the winner's secret: all of them end up with the same bytes,
+ * and nobody ever sees a half-written file.
+ */
+async function createSecret(file: string): Promise<Buffer> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const secret = randomBytes(SECRET_BYTES);
+  try {
+    const handle = await fs.open(tmp, 'wx', 0o600);
+    try {
+      await handle.writeFile(secret);
+      // Durable before it becomes visible: a crash must not leave an empty secret behind.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.link(tmp, file);
+      debug('secret: created %s', file);
+      return secret;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+    }
+    debug('secret: lost the creation race for %s', file);
+    const theirs = await readSecret(file);
+    if (!theirs) throw fail(`the secret file ${file} vanished right after being created`);
+    return theirs;
+  } catch (err) {
+    throw err instanceof LockSocketError ? err : fail(`cannot create the secret file ${file}`, err);
+  } finally {
+    await fs.unlink(tmp).catch(() => {});
+  }
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function fail(message: string, cause?: unknown): LockSocketError {
+  return new LockSocketError('ESECRET', message, cause === undefined ? undefined : { cause });
+}
