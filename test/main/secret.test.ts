@@ -1,0 +1,296 @@
+import { test, describe, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultSecretDir, loadOrCreateSecret, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
+import { SECRET_BYTES } from '../../src/main/constants.js';
+import { LockSocketError } from '../../src/lock/errors.js';
+
+const pathFixture = fileURLToPath(new URL('../fixtures/secret-path.js', import.meta.url));
+const loadFixture = fileURLToPath(new URL('../fixtures/secret-load.js', import.meta.url));
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+const children = new Set<ChildProcess>();
+
+let root: string;
+before(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-secret-'));
+});
+after(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+let counter = 0;
+/** A fresh, not yet existing directory path under the test's temp root. */
+function freshDir(): string {
+  return path.join(root, `d${counter++}`);
+}
+
+async function rejectsSecret(promise: Promise<unknown>, pattern?: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof LockSocketError, `not a LockSocketError: ${String(err)}`);
+    assert.equal(err.code, 'ESECRET');
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+/** Runs a fixture, collecting stdout; resolves with it when the process exits. */
+function run(
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
+): { child: ChildProcess; done: Promise<string> } {
+  const child = spawn(process.execPath, [file, ...args], { ...options, cwd: '/', stdio: ['pipe', 'pipe', 'inherit'] });
+  children.add(child);
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const done = new Promise<string>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`fixture hung: ${out}`)), 20_000).unref();
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      children.delete(child);
+      if (code === 0) resolve(out);
+      else reject(new Error(`fixture exited with ${code}: ${out}`));
+    });
+  });
+  return { child, done };
+}
+
+function lastJson(out: string): { hex?: string; code?: string; raw?: string } {
+  const lines = out.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+describe('defaultSecretDir and secretPath', () => {
+  test('is a pure function of platform and home', () => {
+    assert.equal(defaultSecretDir({ platform: 'linux', homedir: '/home/ann' }), '/home/ann/.lock-socket');
+    assert.equal(defaultSecretDir({ platform: 'freebsd', homedir: '/usr/home/ann' }), '/usr/home/ann/.lock-socket');
+    assert.equal(
+      defaultSecretDir({ platform: 'darwin', homedir: '/Users/ann' }),
+      '/Users/ann/Library/Application Support/lock-socket',
+    );
+    assert.equal(
+      defaultSecretDir({ platform: 'win32', homedir: 'C:\\Users\\ann', localAppData: 'D:\\Local' }),
+      'D:\\Local\\lock-socket',
+    );
+    assert.equal(
+      defaultSecretDir({ platform: 'win32', homedir: 'C:\\Users\\ann' }),
+      'C:\\Users\\ann\\AppData\\Local\\lock-socket',
+    );
+    assert.equal(SECRET_DIR_NAME, 'lock-socket');
+  });
+
+  test('defaults to the password database home, not $HOME', () => {
+    const expected = path.join(os.userInfo().homedir, '.lock-socket');
+    if (process.platform === 'linux') assert.equal(defaultSecretDir(), expected);
+    assert.equal(path.dirname(secretPath('com.x')), defaultSecretDir());
+  });
+
+  test('is identical from any environment (HOME, XDG_RUNTIME_DIR, an almost empty env)', async () => {
+    const envs: NodeJS.ProcessEnv[] = [
+      { ...process.env },
+      { ...process.env, HOME: '/tmp/elsewhere', USER: 'nobody', LOGNAME: 'nobody' },
+      { ...process.env, XDG_RUNTIME_DIR: '/run/user/4242', XDG_CONFIG_HOME: '/tmp/cfg', XDG_DATA_HOME: '/tmp/data' },
+      { PATH: '/usr/bin:/bin' },
+      {},
+    ];
+    delete envs[0]!['XDG_RUNTIME_DIR'];
+    const outs = await Promise.all(envs.map((env) => run(pathFixture, ['com.x'], { env }).done));
+    const expected = `${secretPath('com.x')}\n`;
+    for (const out of outs) assert.equal(out, expected);
+  });
+
+  test('file names are readable slugs plus a hash and never leave the directory', () => {
+    const dir = '/srv/secrets';
+    const ids = ['com.example.app', '../../etc/passwd', 'a/b', 'a_b', 'a\\b', 'a\0b', '', '.', '..', '日本語', 'Com.Example.App', 'x'.repeat(1000), 'x'.repeat(1001)];
+    const names = new Set<string>();
+    for (const id of ids) {
+      const file = secretPath(id, dir);
+      assert.equal(path.dirname(file), dir, id);
+      const name = path.basename(file);
+      assert.match(name, /^[a-z0-9][a-z0-9._-]{0,47}-[0-9a-f]{16}\.key$/, JSON.stringify(id));
+      names.add(name);
+    }
+    assert.equal(names.size, ids.length, 'two appIds share a file');
+    assert.match(path.basename(secretPath('com.example.app', dir)), /^com\.example\.app-[0-9a-f]{16}\.key$/);
+  });
+});
+
+describe('loadOrCreateSecret', () => {
+  test('creates 32 private bytes in a private directory, then returns the same bytes', async () => {
+    const dir = path.join(freshDir(), 'nested', 'lock-socket');
+    const first = await loadOrCreateSecret('com.x', dir);
+    assert.equal(first.length, SECRET_BYTES);
+    assert.notDeepEqual(first, Buffer.alloc(SECRET_BYTES));
+    const fileStat = await fs.stat(secretPath('com.x', dir));
+    const dirStat = await fs.stat(dir);
+    if (process.platform !== 'win32') {
+      assert.equal(fileStat.mode & 0o777, 0o600);
+      assert.equal(dirStat.mode & 0o777, 0o700);
+    }
+    assert.deepEqual(await loadOrCreateSecret('com.x', dir), first);
+    assert.deepEqual(await fs.readFile(secretPath('com.x', dir)), first);
+  });
+
+  test('different appIds get different files and secrets; odd appIds stay inside the directory', async () => {
+    const dir = freshDir();
+    const ids = ['com.a', 'com.b', '../../etc/passwd', 'a/b', 'a_b', '', '日本語', 'y'.repeat(500)];
+    const secrets = new Set<string>();
+    for (const id of ids) secrets.add((await loadOrCreateSecret(id, dir)).toString('hex'));
+    assert.equal(secrets.size, ids.length);
+    const entries = await fs.readdir(dir);
+    assert.equal(entries.length, ids.length);
+    assert.ok(entries.every((name) => name.endsWith('.key')));
+    await assert.rejects(fs.access(path.join(root, 'etc')));
+  });
+
+  test('12 processes racing to create the same secret all get the same one', async () => {
+    const dir = freshDir();
+    const runs = Array.from({ length: 12 }, () => run(loadFixture, ['com.race', dir, 'wait']));
+    // Release them together, once every one is loaded and waiting.
+    await Promise.all(
+      runs.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            let seen = '';
+            const onData = (chunk: Buffer): void => {
+              seen += chunk.toString();
+              if (seen.includes('ready\n')) {
+                child.stdout!.off('data', onData);
+                resolve();
+              }
+            };
+            child.stdout!.on('data', onData);
+          }),
+      ),
+    );
+    for (const { child } of runs) child.stdin!.end('go\n');
+    const results = (await Promise.all(runs.map((r) => r.done))).map(lastJson);
+    const hexes = new Set(results.map((r) => r.hex));
+    assert.equal(hexes.size, 1, JSON.stringify(results));
+    const [hex] = hexes;
+    assert.match(hex ?? '', /^[0-9a-f]{64}$/);
+    assert.equal((await fs.readFile(secretPath('com.race', dir))).toString('hex'), hex);
+    assert.deepEqual(await fs.readdir(dir), [path.basename(secretPath('com.race', dir))], 'temp files left behind');
+  });
+});
+
+describe('refuses unsafe files and directories (ESECRET)', { skip: process.platform === 'win32' && 'POSIX only' }, () => {
+  /** A private directory holding a valid-looking secret for appId, returning the file path. */
+  async function plant(dir: string, appId = 'com.x', bytes = Buffer.alloc(SECRET_BYTES, 7), mode = 0o600): Promise<string> {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = secretPath(appId, dir);
+    await fs.writeFile(file, bytes, { mode });
+    await fs.chmod(file, mode);
+    return file;
+  }
+
+  test('a plain valid file is accepted (the control for the cases below)', async () => {
+    const dir = freshDir();
+    await plant(dir);
+    assert.deepEqual(await loadOrCreateSecret('com.x', dir), Buffer.alloc(SECRET_BYTES, 7));
+  });
+
+  test('a symlink at the file path; its target is neither read nor changed', async () => {
+    const dir = freshDir();
+    const target = await plant(freshDir(), 'com.x', Buffer.alloc(SECRET_BYTES, 9));
+    await fs.mkdir(dir, { mode: 0o700 });
+    await fs.symlink(target, secretPath('com.x', dir));
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /symlink/);
+    assert.deepEqual(await fs.readFile(target), Buffer.alloc(SECRET_BYTES, 9));
+    assert.ok((await fs.lstat(secretPath('com.x', dir))).isSymbolicLink());
+  });
+
+  test('a dangling symlink at the file path is not followed to create a file', async () => {
+    const dir = freshDir();
+    const target = path.join(freshDir(), 'planted');
+    await fs.mkdir(path.dirname(target), { mode: 0o700 });
+    await fs.mkdir(dir, { mode: 0o700 });
+    await fs.symlink(target, secretPath('com.x', dir));
+    await rejectsSecret(loadOrCreateSecret('com.x', dir));
+    await assert.rejects(fs.access(target));
+  });
+
+  test('the directory is a symlink (to an otherwise valid private directory)', async () => {
+    const real = freshDir();
+    await plant(real);
+    const dir = freshDir();
+    await fs.symlink(real, dir);
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /symlink/);
+  });
+
+  test('the directory has mode 0777, and is not silently chmod-ed', async () => {
+    const dir = freshDir();
+    await plant(dir);
+    await fs.chmod(dir, 0o777);
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /0777.*chmod 700/);
+    assert.equal((await fs.stat(dir)).mode & 0o777, 0o777);
+  });
+
+  test('the directory path is a regular file', async () => {
+    const dir = freshDir();
+    await fs.writeFile(dir, 'x');
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /not a directory/);
+  });
+
+  test('the file has mode 0644', async () => {
+    const dir = freshDir();
+    await plant(dir, 'com.x', undefined, 0o644);
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /0644/);
+  });
+
+  test('the file has the wrong size (31, 33 and 0 bytes)', async () => {
+    for (const size of [31, 33, 0]) {
+      const dir = freshDir();
+      await plant(dir, 'com.x', Buffer.alloc(size, 1));
+      await rejectsSecret(loadOrCreateSecret('com.x', dir), new RegExp(`${size} bytes`));
+    }
+  });
+
+  test('a FIFO at the file path fails at once instead of hanging', async () => {
+    const dir = freshDir();
+    await fs.mkdir(dir, { mode: 0o700 });
+    execFileSync('mkfifo', ['-m', '600', secretPath('com.x', dir)]);
+    // In a child: a blocking open() would pin a thread-pool thread for good, so the hang guard
+    // of run() turns a regression into a failure instead of a stuck test run.
+    assert.equal(lastJson(await run(loadFixture, ['com.x', dir]).done).code, 'ESECRET');
+  });
+
+  test('the file is owned by another user', { skip: !isRoot && 'needs root to chown' }, async () => {
+    const dir = freshDir();
+    const file = await plant(dir);
+    await fs.chown(file, NOBODY, NOBODY);
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /owned by uid 65534/);
+  });
+
+  test('the directory is owned by another user', { skip: !isRoot && 'needs root to chown' }, async () => {
+    const dir = freshDir();
+    await plant(dir);
+    await fs.chown(dir, NOBODY, NOBODY);
+    await rejectsSecret(loadOrCreateSecret('com.x', dir), /owned by uid 65534/);
+  });
+
+  test('another local user (nobody) cannot read our secret', { skip: !isRoot && 'needs root to run as nobody' }, async () => {
+    const dir = freshDir();
+    const ours = await loadOrCreateSecret('com.x', dir);
+    // Even with a traversable directory the file itself (0600) keeps them out.
+    for (const dirMode of [0o700, 0o711]) {
+      await fs.chmod(dir, dirMode);
+      const out = await run(loadFixture, ['com.x', dir, 'raw'], { uid: NOBODY, gid: NOBODY, env: { PATH: '/usr/bin:/bin' } }).done;
+      const result = lastJson(out);
+      assert.equal(result.code, 'ESECRET', out);
+      assert.equal(result.hex, undefined);
+      assert.equal(result.raw, 'EACCES', out);
+      assert.ok(!out.includes(ours.toString('hex')));
+    }
+    await fs.chmod(dir, 0o700);
+    assert.deepEqual(await loadOrCreateSecret('com.x', dir), ours);
+  });
+});
