@@ -1,0 +1,46 @@
+/**
+ * The exit statuses of `solo`, from sysexits.h where one fits, and the shell's conventions for
+ * a command that cannot run (126, 127) or died of a signal (128 + N). The README's table is
+ * generated from this object's values.
+ */
+import { ErrorCode } from '../lock/errors.js';
+import type { LockSocketErrorCode } from '../lock/errors.js';
+
+export const ExitCode = {
+  /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status). */
+  OK: 0,
+  /** Wrong usage: unknown option, missing PORT or COMMAND (EX_USAGE). */
+  USAGE: 64,
+  /** An operating-system error while taking the lock (ELISTEN) (EX_OSERR). */
+  OSERR: 71,
+  /** The lock is held by someone else: COMMAND was not run (EX_TEMPFAIL: try again later). */
+  LOCKED: 75,
+  /** A bad port or address, or the lock cannot be taken here (EACCES, EADDRNOTAVAIL, EUIDRANGE) (EX_CONFIG). */
+  CONFIG: 78,
+  /** COMMAND exists but cannot be executed (permission denied, not an executable). */
+  CANNOT_EXECUTE: 126,
+  /** COMMAND was not found. */
+  NOT_FOUND: 127,
+  /** COMMAND was killed by signal N: solo exits with 128 + N (SIGTERM → 143). */
+  SIGNAL_BASE: 128,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** How each lock error ends `solo`. Codes not listed here exit with {@link ExitCode.OSERR}. */
+const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
+  [ErrorCode.ELOCKED]: ExitCode.LOCKED,
+  [ErrorCode.EINVALIDPORT]: ExitCode.CONFIG,
+  [ErrorCode.EINVALIDADDR]: ExitCode.CONFIG,
+  [ErrorCode.ENOTLOOPBACK]: ExitCode.CONFIG,
+  [ErrorCode.EACCES]: ExitCode.CONFIG,
+  [ErrorCode.EADDRNOTAVAIL]: ExitCode.CONFIG,
+  [ErrorCode.EUIDRANGE]: ExitCode.CONFIG,
+  [ErrorCode.EINVALIDOPTION]: ExitCode.CONFIG,
+  [ErrorCode.ELISTEN]: ExitCode.OSERR,
+};
+
+/** The exit status for a lock-socket error code. */
+export function exitCodeForError(code: LockSocketErrorCode): number {
+  return byErrorCode[code] ?? ExitCode.OSERR;
+}

@@ -1,0 +1,210 @@
+// The solo CLI, spawned for real: free / held / exit status / signals / usage / --help.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, constants } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { lockSocket, tryLockSocket } from '../../src/lock/index.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { UsageError, parseInvocation } from '../../src/cli/solo.js';
+import { Child, fixture } from '../fixtures/lock-child.js';
+import { portsFor } from '../helpers/ports.js';
+
+const { port } = portsFor(import.meta.url);
+const SOLO = fileURLToPath(new URL('../../src/cli/solo.js', import.meta.url));
+const COMMAND = fixture('solo-child.js');
+const NODE = process.execPath;
+
+const dir = mkdtempSync(join(tmpdir(), 'solo-test-'));
+const children: Child[] = [];
+after(() => {
+  for (const child of children) child.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function solo(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Child {
+  const child = new Child([SOLO, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  children.push(child);
+  return child;
+}
+
+let markers = 0;
+const newMarker = (): string => join(dir, `marker-${(markers += 1)}`);
+
+describe('running COMMAND', () => {
+  test('free: runs COMMAND and passes its exit status through', async () => {
+    const p = port(0);
+    for (const status of [0, 7, 255]) {
+      const run = solo([String(p), NODE, '-e', `process.exit(${status})`]);
+      assert.deepEqual(await run.exit(), { code: status, signal: null }, run.stderr);
+    }
+  });
+
+  test('held: exits LOCKED (75), names addr:port on stderr, and does not run COMMAND', async () => {
+    const p = port(1);
+    const marker = newMarker();
+    const held = await lockSocket(p);
+    try {
+      const run = solo([String(p), NODE, COMMAND, '--marker', marker]);
+      assert.equal((await run.exit()).code, ExitCode.LOCKED);
+      assert.equal(ExitCode.LOCKED, 75);
+      assert.match(run.stderr, new RegExp(`127\\.0\\.0\\.1:${p}\\b`));
+      assert.equal(existsSync(marker), false, 'COMMAND must not have run');
+    } finally {
+      await held.unlock();
+    }
+    // Control: the same command line, with the lock free, does create the marker.
+    const run = solo([String(p), NODE, COMMAND, '--marker', marker]);
+    assert.equal((await run.exit()).code, 0, run.stderr);
+    assert.equal(existsSync(marker), true);
+  });
+
+  test('holds the lock while COMMAND runs, passes stdio through, and releases it when COMMAND exits', async () => {
+    const p = port(2);
+    const run = solo([String(p), NODE, COMMAND, '--wait'], 'pipe');
+    const ready = await run.line<{ ready: boolean; pid: number }>();
+    assert.equal(ready.ready, true, 'COMMAND writes to solo\'s stdout');
+    assert.equal(await tryLockSocket(p), undefined, 'held while COMMAND runs');
+    const second = solo([String(p), NODE, '-e', '']);
+    assert.equal((await second.exit()).code, ExitCode.LOCKED);
+    run.process.stdin?.end(); // COMMAND reads solo's stdin: its end lets COMMAND exit
+    assert.deepEqual(await run.exit(), { code: 0, signal: null }, run.stderr);
+    const lock = await tryLockSocket(p);
+    assert.ok(lock, 'free once solo has exited');
+    await lock.unlock();
+  });
+
+  test('arguments after PORT belong to COMMAND, even ones that look like solo options', async () => {
+    const p = port(3);
+    const run = solo([String(p), NODE, COMMAND, '--print-args', '--help', '-la', '--addr', '10.0.0.1', '--']);
+    const { args } = await run.line<{ args: string[] }>();
+    assert.deepEqual(args, ['--print-args', '--help', '-la', '--addr', '10.0.0.1', '--']);
+    assert.equal((await run.exit()).code, 0);
+  });
+
+  test('--addr and --system choose the lock address', async () => {
+    const p = port(4);
+    const held = await lockSocket(p, '127.0.0.1');
+    try {
+      const other = solo(['--addr', '127.0.0.2', String(p), NODE, '-e', 'process.exit(3)']);
+      assert.equal((await other.exit()).code, 3, `127.0.0.2 is a different lock: ${other.stderr}`);
+      const equals = solo(['--addr=127.0.0.2', String(p), NODE, '-e', 'process.exit(4)']);
+      assert.equal((await equals.exit()).code, 4, equals.stderr);
+      const system = solo(['--system', String(p), NODE, '-e', '']);
+      assert.equal((await system.exit()).code, ExitCode.LOCKED);
+      assert.match(system.stderr, new RegExp(`127\\.0\\.0\\.1:${p}\\b`));
+      const dashdash = solo(['--system', '--', String(p), NODE, '-e', '']);
+      assert.equal((await dashdash.exit()).code, ExitCode.LOCKED);
+    } finally {
+      await held.unlock();
+    }
+  });
+});
+
+describe('signals', () => {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    test(`${signal} to solo is forwarded to COMMAND; solo exits with COMMAND's status`, async () => {
+      const p = port(5);
+      const run = solo([String(p), NODE, COMMAND, '--trap', '--wait'], 'pipe');
+      await run.line();
+      run.process.kill(signal);
+      assert.deepEqual(await run.line(), { got: signal });
+      assert.deepEqual(await run.exit(), { code: 100 + constants.signals[signal], signal: null }, run.stderr);
+      const lock = await tryLockSocket(p);
+      assert.ok(lock, 'released');
+      await lock.unlock();
+    });
+  }
+
+  test('SIGTERM to solo kills a COMMAND without a handler: solo exits 128 + 15', async () => {
+    const p = port(6);
+    const run = solo([String(p), NODE, COMMAND, '--wait'], 'pipe');
+    await run.line();
+    run.process.kill('SIGTERM');
+    assert.deepEqual(await run.exit(), { code: 128 + 15, signal: null }, run.stderr);
+  });
+
+  test('COMMAND killed by a signal: solo exits 128 + N', async () => {
+    const p = port(7);
+    const run = solo([String(p), NODE, COMMAND, '--wait'], 'pipe');
+    const { pid } = await run.line<{ pid: number }>();
+    process.kill(pid, 'SIGKILL');
+    assert.deepEqual(await run.exit(), { code: 128 + 9, signal: null }, run.stderr);
+  });
+});
+
+describe('errors', () => {
+  test('usage errors exit 64 with the usage line', async () => {
+    const p = String(port(8));
+    const cases = [
+      [],
+      [p],
+      ['--bogus', p, NODE],
+      ['--addr'],
+      ['--addr', '127.0.0.2', '--system', p, NODE],
+      ['ls', '-la'],
+      ['-x', p, NODE],
+    ];
+    for (const args of cases) {
+      const run = solo(args);
+      assert.equal((await run.exit()).code, ExitCode.USAGE, `solo ${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /Usage: solo/);
+    }
+  });
+
+  test('a bad port or address exits CONFIG (78) without running COMMAND', async () => {
+    const marker = newMarker();
+    for (const args of [['0'], ['65536'], ['--addr', '10.0.0.1', String(port(9))], ['--addr', 'localhost', String(port(9))]]) {
+      const run = solo([...args, NODE, COMMAND, '--marker', marker]);
+      assert.equal((await run.exit()).code, ExitCode.CONFIG, `solo ${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /^solo: /);
+    }
+    assert.equal(existsSync(marker), false);
+  });
+
+  test('COMMAND not found exits 127, not executable 126, and the lock is released', async () => {
+    const p = port(10);
+    const missing = solo([String(p), join(dir, 'no-such-command')]);
+    assert.equal((await missing.exit()).code, ExitCode.NOT_FOUND);
+    assert.match(missing.stderr, /command not found/);
+    const notExecutable = join(dir, 'not-executable');
+    writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n');
+    chmodSync(notExecutable, 0o644);
+    const denied = solo([String(p), notExecutable]);
+    assert.equal((await denied.exit()).code, ExitCode.CANNOT_EXECUTE, denied.stderr);
+    const lock = await tryLockSocket(p);
+    assert.ok(lock, 'released after a failed spawn');
+    await lock.unlock();
+  });
+});
+
+describe('--help', () => {
+  test('exits 0 and shows runnable examples', async () => {
+    const run = solo(['--help']);
+    let out = '';
+    run.process.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    assert.deepEqual(await run.exit(), { code: 0, signal: null });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.match(out, /^Usage: solo /);
+    const examples = out.split('\n').filter((line) => line.startsWith('  solo '));
+    assert.ok(examples.length >= 3, out);
+    // Every example is a valid solo command line: it parses and names a port below 32768.
+    for (const line of examples) {
+      const words = line.replace(/\s+#.*$/, '').replace(/[;&].*$/, '').trim().split(/\s+/).slice(1);
+      const invocation = parseInvocation(words);
+      const portText = invocation.positionals[0] ?? '';
+      assert.match(portText, /^\d+$/, line);
+      assert.ok(Number(portText) < 32768, line);
+      assert.ok(invocation.positionals.length >= 2, line);
+    }
+    const short = solo(['-h']);
+    assert.equal((await short.exit()).code, 0);
+  });
+
+  test('parseInvocation stops at PORT and rejects unknown options', () => {
+    assert.deepEqual(parseInvocation(['5197', 'ls', '-la']).positionals, ['5197', 'ls', '-la']);
+    assert.equal(parseInvocation(['--addr', '127.0.0.2', '5197', 'ls']).values.addr, '127.0.0.2');
+    assert.throws(() => parseInvocation(['--nope', '5197', 'ls']), UsageError);
+  });
+});
