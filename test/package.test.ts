@@ -1,0 +1,133 @@
+// The package as users load it: both entry points from CommonJS (require of ES modules, Node
+// ≥ 20.19) and from ES modules, through the package's own name, without ever loading Electron;
+// and src/lock depending on nothing but Node.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, { types?: string; default?: string } | string>;
+  bin: Record<string, string>;
+  dependencies?: Record<string, string>;
+};
+
+const LOCK_EXPORTS = [
+  'ErrorCode',
+  'LockSocket',
+  'LockSocketError',
+  'SYSTEM_ADDRESS',
+  'defaultAddress',
+  'isErrorCode',
+  'lockSocket',
+  'tryLockSocket',
+  'validateAddress',
+  'validatePort',
+];
+
+function* files(dir: string, suffix: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* files(path, suffix);
+    else if (entry.name.endsWith(suffix)) yield path;
+  }
+}
+
+function node(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+}
+
+// Any attempt to load electron through the CommonJS loader is recorded and refused.
+const ELECTRON_TRAP = `
+const Module = require('node:module');
+const electronLoads = [];
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request === 'electron' || request.startsWith('electron/')) {
+    electronLoads.push(request);
+    throw new Error('electron must not be loaded');
+  }
+  return load.call(this, request, ...rest);
+};
+const loadedElectronFiles = () => Object.keys(require.cache).filter((f) => /[\\\\/]node_modules[\\\\/]electron[\\\\/]/.test(f));
+`;
+
+test('package.json: exports with types first, a bin, no runtime dependencies', () => {
+  assert.equal(pkg.name, 'lock-socket');
+  for (const [key, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') continue;
+    assert.equal(Object.keys(target)[0], 'types', `exports["${key}"] lists types first`);
+  }
+  assert.deepEqual(pkg.dependencies ?? {}, {});
+  const bin = pkg.bin.solo;
+  assert.ok(bin !== undefined);
+  assert.ok(readFileSync(join(root, bin), 'utf8').startsWith('#!/usr/bin/env node\n'), 'solo starts with a shebang');
+});
+
+test("require('lock-socket') and require('lock-socket/main') load from CommonJS without Electron", () => {
+  const script = `${ELECTRON_TRAP}
+const lock = require('lock-socket');
+const main = require('lock-socket/main');
+console.log(JSON.stringify({
+  lock: Object.keys(lock).sort(),
+  main: Object.keys(main).length,
+  electronLoads,
+  electronFiles: loadedElectronFiles(),
+  lockSocketType: typeof lock.LockSocket,
+}));`;
+  const child = node(['-e', script]);
+  assert.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as {
+    lock: string[];
+    main: number;
+    electronLoads: string[];
+    electronFiles: string[];
+    lockSocketType: string;
+  };
+  for (const name of LOCK_EXPORTS) assert.ok(result.lock.includes(name), `lock-socket exports ${name}`);
+  assert.equal(result.lockSocketType, 'function');
+  assert.ok(result.main > 0, 'lock-socket/main exports something');
+  assert.deepEqual(result.electronLoads, []);
+  assert.deepEqual(result.electronFiles, []);
+});
+
+test('both entry points import from ES modules by name', () => {
+  const script = `const lock = await import('lock-socket'); const main = await import('lock-socket/main');
+console.log(JSON.stringify({ lock: Object.keys(lock), main: Object.keys(main).length }));`;
+  const child = node(['--input-type=module', '-e', script]);
+  assert.equal(child.status, 0, child.stderr);
+  const result = JSON.parse(child.stdout) as { lock: string[]; main: number };
+  for (const name of LOCK_EXPORTS) assert.ok(result.lock.includes(name), `lock-socket exports ${name}`);
+  assert.ok(result.main > 0);
+});
+
+test('every export target exists in the build', () => {
+  for (const [key, target] of Object.entries(pkg.exports)) {
+    for (const file of typeof target === 'string' ? [target] : Object.values(target)) {
+      if (file !== undefined) assert.ok(existsSync(join(root, file)), `exports["${key}"] → ${file} exists`);
+    }
+  }
+});
+
+test('no compiled file of the package imports electron at run time (only `import type`, which compiles away)', () => {
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)['"]electron(?:\/[^'"]*)?['"]/;
+  const offenders = [...files(join(root, 'dist', 'src'), '.js')].filter((file) => pattern.test(readFileSync(file, 'utf8')));
+  assert.deepEqual(offenders, []);
+});
+
+test('src/lock imports only node:* and files of its own folder', () => {
+  const dir = join(root, 'src', 'lock');
+  const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;
+  const sources = [...files(dir, '.ts')];
+  assert.ok(sources.length >= 4, 'found the lock sources');
+  for (const file of sources) {
+    for (const match of readFileSync(file, 'utf8').matchAll(specifier)) {
+      const spec = match[1] ?? '';
+      assert.match(spec, /^(node:[a-z_/]+|\.\/[\w.-]+\.js)$/, `${file} imports ${spec}`);
+    }
+  }
+});
