@@ -282,6 +282,11 @@ async function nextOrClosed(
     return frame;
   } catch (error) {
     if (error instanceof ClosedEarly) throw new LockSocketError(ErrorCode.ECLOSED, `the holder closed the connection ${when}`);
+    // A reset (the holder was killed with our launch unread) is a system error, not ours:
+    // it must still reach the caller as a code.
+    if (!(error instanceof LockSocketError)) {
+      throw new LockSocketError(ErrorCode.ECLOSED, `the connection to the holder failed ${when}: ${(error as Error).message}`, { cause: error });
+    }
     throw error;
   }
 }
