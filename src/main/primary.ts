@@ -262,9 +262,17 @@ export class Holder {
   }
 }
 
-/** Sends an ERROR frame and closes once it is written; never lets a stuck peer keep the socket. */
+/**
+ * Sends an ERROR frame and half-closes; never lets a stuck peer keep the socket (1 s at most).
+ * It does not destroy the socket as soon as the frame is written: closing a socket with unread
+ * input makes the kernel send RST and drop the frame still in its send queue, so a peer that was
+ * still sending (an oversized frame, 100 000 arguments) would see a reset instead of the code.
+ * Instead it keeps reading and discards what arrives until the peer closes.
+ */
 function farewell(socket: Socket, code: LockSocketErrorCode, message: string): void {
   if (socket.destroyed) return;
-  socket.end(encodeError(code, message), () => socket.destroy());
+  socket.removeAllListeners('data');
+  socket.resume();
+  socket.end(encodeError(code, message));
   setTimeout(() => socket.destroy(), 1000).unref();
 }
