@@ -1,0 +1,113 @@
+/**
+ * The frame decoder, exhaustively on small inputs: every split point of valid frames (one and
+ * two cuts), a multi-byte character split across chunks, and each malformed stream with its
+ * code, class and message.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame } from '../../src/main/frame.js';
+import { decodeLaunch, encodeLaunch } from '../../src/main/messages.js';
+import { LockSocketError } from '../../src/lock/errors.js';
+
+const plain = (frames: Frame[]) => frames.map((f) => [f.type, Buffer.from(f.payload).toString('hex')]);
+
+function throwsCode(fn: () => unknown, code: string, message: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof LockSocketError);
+    assert.equal(error.name, 'LockSocketError');
+    assert.equal(error.code, code);
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+const launch = encodeLaunch({ proof: Buffer.alloc(32, 7), argv: ['日本🎉', '', 'a b\nc'], cwd: '/tmp/ü', data: { k: ['ü'] }, env: { LANG: 'é' }, pid: 42 });
+const stream = Buffer.concat([encodeFrame(FrameType.ACCEPTED, Buffer.from('{"queued":false}')), encodeFrame(FrameType.RELEASED), launch]);
+const expected = new FrameDecoder({ maxFrameBytes: 4096 }).push(stream);
+
+describe('FrameDecoder: every split point', () => {
+  test('one push gives the three frames', () => {
+    assert.deepEqual(expected.map((f) => f.type), [FrameType.ACCEPTED, FrameType.RELEASED, FrameType.LAUNCH]);
+    assert.equal(expected[1]!.payload.length, 0);
+  });
+
+  test('every single cut and every pair of cuts gives the same frames', () => {
+    for (let i = 0; i <= stream.length; i++) {
+      for (let j = i; j <= stream.length; j += i < 40 || j < 40 ? 1 : 7) {
+        const d = new FrameDecoder({ maxFrameBytes: 4096 });
+        const got = [...d.push(stream.subarray(0, i)), ...d.push(stream.subarray(i, j)), ...d.push(stream.subarray(j))];
+        assert.deepEqual(plain(got), plain(expected), `cuts at ${i}, ${j}`);
+        assert.equal(d.bufferedBytes, 0);
+        d.end();
+      }
+    }
+  });
+
+  test('one byte at a time, and a multi-byte character split across chunks survives', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 4096 });
+    const got: Frame[] = [];
+    for (const byte of stream) got.push(...d.push(Buffer.of(byte)));
+    assert.deepEqual(plain(got), plain(expected));
+    // The cut inside 🎉 (4 bytes): text is decoded only from the whole frame.
+    const at = launch.indexOf(Buffer.from('🎉')) + 2;
+    const d2 = new FrameDecoder({ maxFrameBytes: 4096 });
+    const frames = [...d2.push(launch.subarray(0, at)), ...d2.push(launch.subarray(at))];
+    assert.deepEqual(decodeLaunch(frames[0]!).argv, ['日本🎉', '', 'a b\nc']);
+  });
+
+  test('bufferedBytes counts a partial frame, and empty pushes change nothing', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 4096 });
+    assert.deepEqual(d.push(launch.subarray(0, 3)), []);
+    assert.equal(d.bufferedBytes, 3);
+    assert.deepEqual(d.push(new Uint8Array(0)), []);
+    assert.equal(d.bufferedBytes, 3);
+    assert.equal(d.push(launch.subarray(3)).length, 1);
+    assert.equal(d.bufferedBytes, 0);
+  });
+});
+
+describe('FrameDecoder: malformed streams', () => {
+  test('EFRAMETOOLARGE from the header alone, before any body is buffered', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 100 });
+    const header = Buffer.alloc(FRAME_HEADER_BYTES);
+    header.writeUInt32BE(101, 0);
+    header[4] = FrameType.HELLO;
+    throwsCode(() => d.push(header), 'EFRAMETOOLARGE', /101 bytes announced, the maximum is 100/);
+    assert.equal(d.bufferedBytes, 0, 'nothing kept');
+    throwsCode(() => d.push(Buffer.alloc(10)), 'EBADMESSAGE', /used after an error/);
+  });
+
+  test('a 4 GiB header, even behind a valid frame in the same chunk', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 1 << 20 });
+    const evil = Buffer.concat([encodeFrame(FrameType.RELEASED), Buffer.from([0xff, 0xff, 0xff, 0xff, 1]), Buffer.alloc(1000)]);
+    throwsCode(() => d.push(evil), 'EFRAMETOOLARGE', /4294967295 bytes announced/);
+    assert.equal(d.bufferedBytes, 0);
+  });
+
+  test('exactly maxFrameBytes is accepted; zero is too', () => {
+    const d = new FrameDecoder({ maxFrameBytes: 100 });
+    assert.equal(d.push(encodeFrame(FrameType.HELLO, Buffer.alloc(100, 1)))[0]!.payload.length, 100);
+    const zero = new FrameDecoder({ maxFrameBytes: 0 });
+    assert.equal(zero.push(encodeFrame(FrameType.RELEASED)).length, 1);
+    throwsCode(() => zero.push(encodeFrame(FrameType.HELLO, Buffer.of(1))), 'EFRAMETOOLARGE', /1 bytes announced, the maximum is 0/);
+  });
+
+  test('ETRUNCATED on end() inside a header or a body; nothing at a boundary', () => {
+    const inHeader = new FrameDecoder({ maxFrameBytes: 4096 });
+    inHeader.push(launch.subarray(0, 3));
+    throwsCode(() => inHeader.end(), 'ETRUNCATED', /3 bytes pending/);
+    const inBody = new FrameDecoder({ maxFrameBytes: 4096 });
+    inBody.push(launch.subarray(0, launch.length - 1));
+    throwsCode(() => inBody.end(), 'ETRUNCATED', new RegExp(`${launch.length - 1} bytes pending`));
+    const clean = new FrameDecoder({ maxFrameBytes: 4096 });
+    clean.push(stream);
+    clean.end();
+    new FrameDecoder({ maxFrameBytes: 1 }).end();
+  });
+
+  test('a frame does not pin the chunk it came from', () => {
+    const big = Buffer.concat([encodeFrame(FrameType.RELEASED), Buffer.alloc(10_000)]);
+    const [frame] = new FrameDecoder({ maxFrameBytes: 1 << 20 }).push(big);
+    assert.notEqual(frame!.payload.buffer, big.buffer);
+  });
+});

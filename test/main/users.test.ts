@@ -1,0 +1,84 @@
+/**
+ * Another local user (`nobody`) against root's holder: it can reach the port, but it cannot
+ * read root's secret, so it can neither pass the holder's proof nor be fooled by it. Needs root
+ * to switch users; skipped with the reason otherwise.
+ */
+import { test, describe, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { portsFor } from '../helpers/ports.js';
+import { holder, instance, killAll, NOBODY_FIXTURE, Proc, type HardConfig } from '../fixtures/hard-procs.js';
+import { secretPath, loadOrCreateSecret } from '../../src/main/secret.js';
+
+const { port } = portsFor(import.meta.url);
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
+const skip = isRoot ? false : 'needs root to run a process as nobody (uid 65534)';
+
+let rootDir: string;
+let nobodyDir: string;
+before(async () => {
+  if (!isRoot) return;
+  rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-users-root-'));
+  // The other user's own private directory: created for it, then handed over.
+  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-users-nobody-'));
+  await fs.chmod(parent, 0o755);
+  nobodyDir = path.join(parent, 'secrets');
+  await fs.mkdir(nobodyDir, { mode: 0o700 });
+  await fs.chown(nobodyDir, NOBODY, NOBODY);
+});
+after(async () => {
+  killAll();
+  if (rootDir) await fs.rm(rootDir, { recursive: true, force: true });
+  if (nobodyDir) await fs.rm(path.dirname(nobodyDir), { recursive: true, force: true });
+});
+
+async function asNobody(args: string[]): Promise<Record<string, unknown>> {
+  const p = new Proc(NOBODY_FIXTURE, args, { uid: NOBODY, gid: NOBODY, env: { PATH: process.env['PATH'] ?? '' } });
+  const { code } = await p.exited;
+  assert.equal(code, 0, `fixture failed: ${p.stderr}`);
+  return p.lines[0] as Record<string, unknown>;
+}
+
+describe('another local user (nobody) against root', { skip }, () => {
+  test("cannot read root's secret", async () => {
+    const appId = 'com.example.users.read';
+    await loadOrCreateSecret(appId, rootDir);
+    const file = secretPath(appId, rootDir);
+    assert.equal((await asNobody(['read', file]))['code'], 'EACCES');
+    assert.equal((await asNobody(['load', appId, rootDir]))['code'], 'ESECRET');
+  });
+
+  test("cannot inject a launch into root's holder: EAUTH both ways, the handler never runs", { timeout: 60_000 }, async () => {
+    const cfg: HardConfig = { port: port(0), appId: 'com.example.users', secretDir: rootDir };
+    const h = await holder(cfg);
+    const marker = `NOBODY-${process.pid}-${Date.now()}`;
+
+    // A hand-made client: it sends a LAUNCH anyway, proved with its own secret.
+    const injected = await asNobody(['inject', String(cfg.port), cfg.appId, nobodyDir, marker]);
+    assert.equal(injected['holderProved'], false, "root's holder cannot prove itself to nobody");
+    assert.equal((injected['rejection'] as { code?: string }).code, 'EAUTH');
+
+    // The library's own launcher run by nobody, aimed at root's address (nobody's default lock
+    // address is its own, 127.255.254.1): it refuses to send argv to a holder that cannot prove
+    // it knows nobody's secret.
+    const launcher = instance({ ...cfg, addr: '127.0.0.1', secretDir: nobodyDir, handshakeTimeout: 5000 }, ['--from-nobody', marker], {
+      uid: NOBODY,
+      gid: NOBODY,
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
+    await launcher.until(() => launcher.lines[0], 30_000, 'the launcher outcome');
+    assert.equal(launcher.lines[0]?.['code'], 'EAUTH', JSON.stringify(launcher.lines) + launcher.stderr);
+    assert.equal((await launcher.exited).code, 1);
+
+    // Root's own launch still gets through, and it is the only one the handler ever saw.
+    const own = instance(cfg, ['--from-root']);
+    assert.equal((await own.exited).code, 0, JSON.stringify(own.lines));
+    h.send('close');
+    await h.exited;
+    assert.deepEqual(h.events('launch').map((l) => l['argv']), [['--from-root']]);
+    assert.equal(JSON.stringify(h.lines).includes(marker), false);
+  });
+});
