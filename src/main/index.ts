@@ -8,6 +8,15 @@ export type { SingleInstanceOptions, StatusOptions } from './instance.js';
 export type { Delivery, HolderStatus, JsonValue, Launch, LaunchReply, ReplyFunction, SecondInstanceListener } from './types.js';
 export { defaultSecretDir, secretPath } from './secret.js';
 export {
+  requestSingleInstanceLock,
+  releaseSingleInstanceLock,
+  getSingleInstance,
+  focusWindow,
+  onSecondInstance,
+  ELECTRON_FORWARD_ENV,
+} from './electron.js';
+export type { ElectronApp, ElectronLockOptions, ElectronSecondInstanceListener, SecondInstanceEvent, FocusableWindow } from './electron.js';
+export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_REPLY_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,

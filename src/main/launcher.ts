@@ -155,10 +155,12 @@ function open(peer: Peer, deadline: number): Promise<Socket> {
 }
 
 /** Turns what went wrong before the holder proved itself into the launcher's error. */
-function handshakeError(error: unknown, peer: Peer): unknown {
+function handshakeError(error: unknown, peer: Peer, bytesReceived: number): unknown {
   const where = `${peer.addr}:${peer.port}`;
-  if (error instanceof ClosedEarly) {
-    return error.bytesReceived === 0 ? new HolderGone(false) : new LockSocketError(ErrorCode.EFOREIGN, `${where} closed the connection in the middle of the handshake`);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  // A reset is a close too: a holder that is releasing (or dying) resets connections it has not served.
+  if (error instanceof ClosedEarly || code === 'ECONNRESET' || code === 'EPIPE') {
+    return bytesReceived === 0 ? new HolderGone(false) : new LockSocketError(ErrorCode.EFOREIGN, `${where} closed the connection in the middle of the handshake`);
   }
   if (error instanceof LockSocketError) {
     if (error.code === ErrorCode.ETIMEDOUT || error.code === ErrorCode.EVERSION) return error;
@@ -194,7 +196,7 @@ async function greet(peer: Peer, op: OpValue, deadline: number): Promise<{ talk:
   } catch (error) {
     talk.close();
     if (error instanceof Error && fromHolder.has(error)) throw error;
-    throw handshakeError(error, peer);
+    throw handshakeError(error, peer, talk.bytesReceived);
   }
 }
 
