@@ -25,7 +25,7 @@ if (files.length === 0) {
 }
 // Two files at a time: the machine has two cores, and every file has its own port block
 // (test/helpers/ports.ts), so parallel files never collide.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], {
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], {
   stdio: 'inherit',
   cwd: root,
 });
