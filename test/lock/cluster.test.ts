@@ -15,8 +15,8 @@ after(() => {
 async function runCluster(p: number, workers: number, mode: 'lock' | 'plain'): Promise<Array<Record<string, unknown>>> {
   const child = new Child([CLUSTER, String(p), String(workers), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  const { results } = await child.line<{ results: Array<Record<string, unknown>> }>(60_000);
-  assert.deepEqual(await child.exit(60_000), { code: 0, signal: null }, child.stderr);
+  const { results } = await child.line<{ results: Array<Record<string, unknown>> }>(120_000);
+  assert.deepEqual(await child.exit(120_000), { code: 0, signal: null }, child.stderr);
   return results;
 }
 

@@ -226,7 +226,7 @@ describe('invalid input fails before anything is bound', () => {
 
 describe('errors from the operating system', () => {
   function runChild(command: string, args: string[], options: { uid?: number; gid?: number } = {}) {
-    return spawnSync(command, args, { encoding: 'utf8', timeout: 30_000, ...options });
+    return spawnSync(command, args, { encoding: 'utf8', timeout: 90_000, ...options });
   }
   const script = (p: number, addr: string): string =>
     `import { lockSocket } from ${JSON.stringify(lockIndexUrl)};
