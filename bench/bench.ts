@@ -1,0 +1,163 @@
+/**
+ * `npm run bench`: how fast lock-socket is, as ratios against what raw Node does on the same
+ * machine in the same run (absolute times drift on a shared machine; ratios hold). Not a test:
+ * nothing here fails the build. See docs/benchmarks.md for a recorded run and what it means.
+ *
+ * Arguments pick rows (`node dist/bench/bench.js P3 P7`). BENCH_SCALE=0.5 halves every iteration count (quick look), 2 doubles it (steadier medians).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { describeMachine } from './env.js';
+import { forwardRow, heldRow, lockRow, peerRow } from './inproc.js';
+import { burstRow, importRow, processRow, takeoverRow } from './process.js';
+import { snapshotPackage } from './procs.js';
+import { ms, type Summary } from './stats.js';
+
+/** `node dist/bench/bench.js P3 P7` runs only those rows. */
+const only = process.argv.slice(2);
+const scale = Number(process.env['BENCH_SCALE'] ?? '1');
+const n = (count: number): number => Math.max(3, Math.round(count * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
+
+interface Line {
+  row: string;
+  what: string;
+  runs: string;
+  value: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  result: string;
+}
+
+const lines: Line[] = [];
+const notes: string[] = [];
+
+function both(s: Summary, p99: boolean): string {
+  return p99 ? `${ms(s.median)} (p99 ${ms(s.p99)})` : ms(s.median);
+}
+
+function ratioLine(row: string, what: string, runs: string, value: Summary, baseline: Summary, label: string, max: number | undefined, p99 = false): void {
+  const ratio = value.median / baseline.median;
+  lines.push({
+    row,
+    what,
+    runs,
+    value: both(value, p99),
+    baseline: `${label}: ${both(baseline, p99)}`,
+    ratio: `${ratio.toFixed(2)}x`,
+    target: max === undefined ? 'report' : `≤ ${max.toFixed(2)}x`,
+    result: max === undefined ? '—' : ratio <= max ? 'PASS' : 'MISS',
+  });
+}
+
+/**
+ * Runs one group of rows. A row that throws (a launch not delivered, a fixture that crashed) is
+ * printed as ERROR with its reason, and the other rows still run.
+ */
+async function section(name: string, body: () => Promise<void>): Promise<void> {
+  if (only.length > 0 && !only.some((id) => name.split(', ').includes(id))) return;
+  try {
+    await body();
+    process.stderr.write(`  ${name} done (${(performance.now() / 1000).toFixed(1)} s)\n`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    lines.push({ row: name, what: 'ERROR', runs: '—', value: '—', baseline: '—', ratio: '—', target: '—', result: `ERROR: ${reason}` });
+    process.stderr.write(`  ${name} failed: ${reason}\n`);
+  }
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lock-socket-bench-'));
+const secretDir = path.join(dir, 'secrets');
+snapshotPackage(dir);
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+try {
+  console.log('lock-socket bench');
+  for (const line of describeMachine()) console.log(`  ${line}`);
+  console.log('');
+
+  await section('P1', async () => {
+    const rounds = n(2000);
+    const p1 = await lockRow(rounds, n(200));
+    ratioLine('P1', 'tryLock + unlock, free port', `${rounds} each`, p1.value, p1.baseline, 'raw listen + close', 1.3);
+  });
+  await section('peer', async () => {
+    const rounds = n(500);
+    const peer = await peerRow(dir, rounds, n(50));
+    ratioLine('peer', 'proper-lockfile lock + release', `${rounds} each`, peer.value, peer.baseline, 'P1 tryLock + unlock', undefined);
+  });
+  await section('P2', async () => {
+    const rounds = n(2000);
+    const p2 = await heldRow(rounds, n(200));
+    ratioLine('P2', 'tryLock on a held port → false', `${rounds} each`, p2.value, p2.baseline, 'raw listen → EADDRINUSE', 1.3);
+  });
+  await section('P3', async () => {
+    const rounds = n(1000);
+    const p3 = await forwardRow(secretDir, rounds, n(100));
+    ratioLine('P3', 'forwarded launch in-process (detect, connect, prove, argv, reply)', `${rounds} each`, p3.value, p3.baseline, 'raw connect + JSON req/res', 2.3, true);
+    if (p3.secret) notes.push(`P3: of which reading the per-user secret (loadOrCreateSecret, once per launch): ${both(p3.secret, true)} over ${p3.secret.n} calls.`);
+  });
+  await section('P4', async () => {
+    const rounds = n(30);
+    const p4 = await processRow(secretDir, rounds, n(4));
+    ratioLine('P4', 'second-instance process: start, forward, exit', `${rounds} each, alternated`, p4.value, p4.baseline, 'raw .mjs launcher', 1.1, true);
+    notes.push(`P4: \`node -e ""\` in the same rounds: ${both(p4.empty, true)}; lock-socket launcher minus it: ${ms(p4.value.median - p4.empty.median)}, raw launcher minus it: ${ms(p4.baseline.median - p4.empty.median)}.`);
+  });
+  await section('P5', async () => {
+    const rounds = n(4);
+    const count = 50;
+    const p5 = await burstRow(secretDir, count, rounds, 1);
+    ratioLine('P5', `${count} launches at once, one holder`, `${rounds} bursts each, alternated`, p5.value, p5.baseline, `${count} × node -e ""`, 1.3);
+    const all = p5.delivered === p5.sent;
+    notes.push(`P5: ${p5.delivered} of ${p5.sent} launches (warm-up included) reached the holder and every launcher exited 0 with its reply: ${all ? 'all delivered' : 'NOT all delivered'}.`);
+    if (!all) {
+      const last = lines[lines.length - 1] as Line;
+      last.result = 'MISS (lost launches)';
+    }
+  });
+  await section('P6', async () => {
+    const rounds = n(15);
+    const p6 = await takeoverRow(secretDir, rounds, n(2));
+    lines.push({
+      row: 'P6',
+      what: 'holder SIGKILLed → next launch (in-process requestSingleInstance) is primary',
+      runs: `${rounds}, alternated with the floor`,
+      value: both(p6.value, true),
+      baseline: `kernel floor (raw listen retried every tick): ${both(p6.floor, true)}`,
+      ratio: `${(p6.value.median / p6.floor.median).toFixed(2)}x`,
+      target: '< 50 ms',
+      result: p6.value.median < 50 && p6.value.p99 < 50 ? 'PASS' : p6.value.median < 50 ? 'PASS (median; p99 over)' : 'MISS',
+    });
+  });
+  await section('P7', async () => {
+    const rounds = n(25);
+    const p7 = await importRow(dir, rounds, n(2));
+    const delta = p7.main.median - p7.empty.median;
+    lines.push({
+      row: 'P7',
+      what: "import('lock-socket/main') after the ESM loader is warm",
+      runs: `${rounds} processes each, alternated`,
+      value: both(p7.main, false),
+      baseline: `empty package: ${both(p7.empty, false)}`,
+      ratio: `+${ms(delta)}`,
+      target: '≤ +3 ms',
+      result: delta <= 3 ? 'PASS' : 'MISS',
+    });
+    notes.push(
+      `P7: import('lock-socket') (the lock alone): ${ms(p7.root.median)}, +${ms(p7.root.median - p7.empty.median)} over the empty package; ` +
+        `import('lock-socket/main') with node:net, node:crypto etc. already loaded (lock-socket's own code): ${ms(p7.own.median)}, +${ms(p7.own.median - p7.empty.median)}.`,
+    );
+  });
+
+  const header: Line = { row: 'row', what: 'what', runs: 'runs', value: 'lock-socket median', baseline: 'baseline median', ratio: 'ratio', target: 'target', result: 'result' };
+  const keys = Object.keys(header) as (keyof Line)[];
+  console.log(`| ${keys.map((k) => header[k]).join(' | ')} |`);
+  console.log(`|${keys.map(() => '---').join('|')}|`);
+  for (const line of lines) console.log(`| ${keys.map((k) => line[k]).join(' | ')} |`);
+  console.log('');
+  for (const note of notes) console.log(note);
+  console.log(`\nwhole bench: ${(performance.now() / 1000).toFixed(1)} s; load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

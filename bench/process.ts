@@ -1,0 +1,141 @@
+/** The process-level rows: P4 (one second-instance process), P5 (50 at once), P6 (takeover), P7 (import). */
+import { once } from 'node:events';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { requestSingleInstance, secretPath } from '../src/main/index.js';
+import type { Pair } from './inproc.js';
+import { ARGV } from './inproc.js';
+import { ADDR, APP_ID, PORTS } from './ports.js';
+import { fixture, packageRoot, run, sourceFixture, startHolder, type Exit } from './procs.js';
+import { interleave, summarize, type Summary } from './stats.js';
+
+function ok(exit: Exit, what: string): bigint {
+  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
+  return exit.ns;
+}
+
+/** P4: lock-socket launcher process vs the hand-written raw launcher, with `node -e ""` beside them. */
+export async function processRow(secretDir: string, rounds: number, warmup: number): Promise<Pair & { empty: Summary }> {
+  const holder = await startHolder(PORTS.p4Lib, PORTS.p4Raw, APP_ID, secretDir);
+  const key = secretPath(APP_ID, secretDir);
+  try {
+    const [lib, raw, empty] = await interleave(
+      [
+        async () => ok(await run([fixture('launcher'), String(PORTS.p4Lib), APP_ID, secretDir, ...ARGV]), 'P4 launcher'),
+        async () => ok(await run([sourceFixture('raw-launcher.mjs'), String(PORTS.p4Raw), key, ...ARGV]), 'P4 raw launcher'),
+        async () => ok(await run(['-e', '']), 'node -e ""'),
+      ],
+      rounds,
+      warmup,
+    );
+    return { value: summarize(lib as bigint[]), baseline: summarize(raw as bigint[]), empty: summarize(empty as bigint[]) };
+  } finally {
+    await holder.stop();
+  }
+}
+
+/** Starts `count` copies of a command at once; resolves with the time until the last has exited. */
+async function burst(count: number, args: string[], what: string): Promise<bigint> {
+  const start = process.hrtime.bigint();
+  const exits = await Promise.all(Array.from({ length: count }, () => run(args)));
+  const ns = process.hrtime.bigint() - start;
+  const failed = exits.filter((e) => e.code !== 0);
+  if (failed.length > 0) throw new Error(`${what}: ${failed.length} of ${count} failed (exit ${failed.map((e) => e.code ?? e.signal).join(',')})`);
+  return ns;
+}
+
+/** P5: 50 launcher processes at once against one holder vs 50 `node -e ""` at once. */
+export async function burstRow(secretDir: string, count: number, rounds: number, warmup: number): Promise<Pair & { delivered: number; sent: number }> {
+  const holder = await startHolder(PORTS.p5Lib, 0, APP_ID, secretDir);
+  let sent = 0;
+  try {
+    const [lib, empty] = await interleave(
+      [
+        async () => {
+          const ns = await burst(count, [fixture('launcher'), String(PORTS.p5Lib), APP_ID, secretDir, ...ARGV], 'P5 launchers');
+          sent += count;
+          return ns;
+        },
+        () => burst(count, ['-e', ''], 'node -e ""'),
+      ],
+      rounds,
+      warmup,
+    );
+    // Every launcher exited 0, which it only does after the holder's reply; the holder's own
+    // count must agree (it prints one line per launch, read asynchronously: give it a moment).
+    for (let i = 0; i < 50 && holder.launches() < sent; i++) await new Promise((r) => setTimeout(r, 10));
+    return { value: summarize(lib as bigint[]), baseline: summarize(empty as bigint[]), delivered: holder.launches(), sent };
+  } finally {
+    await holder.stop();
+  }
+}
+
+/** Raw Node's floor for P6: try to listen in a loop (one try per event-loop turn) until the port is free. */
+async function rawTakeover(port: number): Promise<void> {
+  for (;;) {
+    const server = createServer();
+    server.listen({ host: ADDR, port, exclusive: true });
+    const [event] = await Promise.race([once(server, 'listening').then(() => ['ok']), once(server, 'error')]);
+    if (event === 'ok') {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * P6: SIGKILL the holder, then measure until the next launch is primary. The next launch is an
+ * in-process requestSingleInstance (its own retry loop, nothing added by the bench); the kernel
+ * floor beside it is a raw listen retried every event-loop turn.
+ */
+export async function takeoverRow(secretDir: string, rounds: number, warmup: number): Promise<{ value: Summary; floor: Summary }> {
+  const sample = async (lib: boolean): Promise<bigint> => {
+    const holder = await startHolder(PORTS.p6Lib, 0, APP_ID, secretDir);
+    const start = process.hrtime.bigint();
+    holder.child.kill('SIGKILL');
+    let ns: bigint;
+    if (lib) {
+      const next = await requestSingleInstance({ port: PORTS.p6Lib, addr: ADDR, appId: APP_ID, secretDir, argv: ARGV });
+      ns = process.hrtime.bigint() - start;
+      if (!next.isPrimary) throw new Error('P6: the next launch was forwarded to a dead holder');
+      await next.close();
+    } else {
+      await rawTakeover(PORTS.p6Lib);
+      ns = process.hrtime.bigint() - start;
+    }
+    await holder.exited;
+    return ns;
+  };
+  const [lib, floor] = await interleave([() => sample(true), () => sample(false)], rounds, warmup);
+  return { value: summarize(lib as bigint[]), floor: summarize(floor as bigint[]) };
+}
+
+/**
+ * P7: a temporary app with node_modules holding two empty packages and lock-socket (a symlink to
+ * this checkout), and the probe beside them. Each sample is a fresh process.
+ */
+export async function importRow(dir: string, rounds: number, warmup: number): Promise<{ main: Summary; root: Summary; empty: Summary; own: Summary }> {
+  const app = path.join(dir, 'import-app');
+  for (const name of ['empty-warm', 'empty']) {
+    const pkg = path.join(app, 'node_modules', name);
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', exports: './index.js' }));
+    writeFileSync(path.join(pkg, 'index.js'), 'export {};\n');
+  }
+  symlinkSync(packageRoot(), path.join(app, 'node_modules', 'lock-socket'), 'dir');
+  const probe = path.join(app, 'probe.mjs');
+  copyFileSync(sourceFixture('import-probe.mjs'), probe);
+  const measure = async (specifier: string, mode = ''): Promise<bigint> => {
+    const exit = await run([probe, specifier, mode], true);
+    if (exit.code !== 0) throw new Error(`P7 probe for ${specifier} exited with ${exit.code}`);
+    return BigInt(exit.stdout.trim());
+  };
+  const [main, rootEntry, empty, own] = await interleave(
+    [() => measure('lock-socket/main'), () => measure('lock-socket'), () => measure('empty'), () => measure('lock-socket/main', 'builtins')],
+    rounds,
+    warmup,
+  );
+  return { main: summarize(main as bigint[]), root: summarize(rootEntry as bigint[]), empty: summarize(empty as bigint[]), own: summarize(own as bigint[]) };
+}

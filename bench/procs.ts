@@ -1,0 +1,118 @@
+/** Child processes for the bench: timed runs and long-running holders, all cleaned up on exit. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childEnv } from './env.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+let snapshot: string | undefined;
+
+/**
+ * Copies what child processes load — package.json, dist/src, the compiled fixtures and the .mjs
+ * ones — into `dir`, laid out like an installed package. Other work in the same checkout may
+ * rebuild dist/ while the bench runs; children then still load the build this run started with,
+ * the one the in-process rows already imported.
+ */
+export function snapshotPackage(dir: string): string {
+  const root = path.join(dir, 'lock-socket');
+  cpSync(path.join(repo, 'package.json'), path.join(root, 'package.json'));
+  cpSync(path.join(repo, 'dist', 'src'), path.join(root, 'dist', 'src'), { recursive: true });
+  cpSync(path.join(repo, 'dist', 'bench', 'fixtures'), path.join(root, 'dist', 'bench', 'fixtures'), { recursive: true });
+  cpSync(path.join(repo, 'bench', 'fixtures'), path.join(root, 'bench', 'fixtures'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
+  snapshot = root;
+  return root;
+}
+
+function root(): string {
+  if (snapshot === undefined) throw new Error('snapshotPackage() first');
+  return snapshot;
+}
+
+/** A compiled fixture (bench/fixtures/x.ts → dist/bench/fixtures/x.js), from the snapshot. */
+export function fixture(name: string): string {
+  return path.join(root(), 'dist', 'bench', 'fixtures', `${name}.js`);
+}
+
+/** A plain .mjs fixture, which tsc does not compile, from the snapshot. */
+export function sourceFixture(name: string): string {
+  return path.join(root(), 'bench', 'fixtures', name);
+}
+
+/** The snapshot's package root (P7 links it into a node_modules). */
+export function packageRoot(): string {
+  return root();
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+// Ctrl-C or a kill: leave through 'exit', so no holder or launcher outlives the bench.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+export interface Exit {
+  /** From spawn() to the 'exit' event. */
+  ns: bigint;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+}
+
+/** Starts `node args...` and resolves when it has exited, with the time from spawn to exit. */
+export function run(args: string[], captureStdout = false): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'inherit'], env: childEnv() });
+    live.add(child);
+    let stdout = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.once('error', reject);
+    // Timed at 'exit' (the process is gone); resolved at 'close', once its stdout is drained too.
+    let ns = 0n;
+    child.once('exit', () => {
+      ns = process.hrtime.bigint() - start;
+      live.delete(child);
+    });
+    child.once('close', (code, signal) => resolve({ ns, code, signal, stdout }));
+  });
+}
+
+export interface Holder {
+  child: ChildProcess;
+  pid: number;
+  /** Launches the holder has received so far. */
+  launches(): number;
+  exited: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the holder fixture and resolves once it listens. */
+export function startHolder(port: number, rawPort: number, appId: string, secretDir: string): Promise<Holder> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture('holder'), String(port), String(rawPort), appId, secretDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: childEnv(),
+    });
+    live.add(child);
+    let launches = 0;
+    const exited = new Promise<void>((done) => child.once('exit', () => (live.delete(child), done())));
+    void exited.then(() => reject(new Error(`holder on port ${port} exited before it was ready`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'L') launches++;
+      else if (line.startsWith('ready ')) {
+        resolve({
+          child,
+          pid: Number(line.slice(6)),
+          launches: () => launches,
+          exited,
+          stop: async () => {
+            child.kill('SIGKILL');
+            await exited;
+          },
+        });
+      }
+    });
+  });
+}
