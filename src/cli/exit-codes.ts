@@ -7,13 +7,15 @@ import { ErrorCode } from '../lock/errors.js';
 import type { LockSocketErrorCode } from '../lock/errors.js';
 
 export const ExitCode = {
-  /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status). */
+  /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status); --status: the lock is held. */
   OK: 0,
+  /** --status: nobody holds the lock. */
+  FREE: 1,
   /** Wrong usage: unknown option, missing PORT or COMMAND (EX_USAGE). */
   USAGE: 64,
   /** An operating-system error while taking the lock (ELISTEN) (EX_OSERR). */
   OSERR: 71,
-  /** The lock is held by someone else: COMMAND was not run (EX_TEMPFAIL: try again later). */
+  /** The lock is held by someone else (or something that is not lock-socket): COMMAND was not run (EX_TEMPFAIL: try again later). */
   LOCKED: 75,
   /** A bad port or address, or the lock cannot be taken here (EACCES, EADDRNOTAVAIL, EUIDRANGE) (EX_CONFIG). */
   CONFIG: 78,
@@ -38,6 +40,19 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.EUIDRANGE]: ExitCode.CONFIG,
   [ErrorCode.EINVALIDOPTION]: ExitCode.CONFIG,
   [ErrorCode.ELISTEN]: ExitCode.OSERR,
+  [ErrorCode.ESECRET]: ExitCode.CONFIG,
+  // Held, by a holder we could not hand over to: COMMAND does not run, as with a plain ELOCKED.
+  [ErrorCode.EFOREIGN]: ExitCode.LOCKED,
+  [ErrorCode.EAPPID]: ExitCode.LOCKED,
+  [ErrorCode.EAUTH]: ExitCode.LOCKED,
+  [ErrorCode.ETIMEDOUT]: ExitCode.LOCKED,
+  [ErrorCode.EBUSY]: ExitCode.LOCKED,
+  [ErrorCode.EQUEUEFULL]: ExitCode.LOCKED,
+  [ErrorCode.ECLOSED]: ExitCode.LOCKED,
+  [ErrorCode.ERETRIES]: ExitCode.LOCKED,
+  [ErrorCode.EREPLYTIMEOUT]: ExitCode.LOCKED,
+  [ErrorCode.EHANDLER]: ExitCode.LOCKED,
+  [ErrorCode.EVERSION]: ExitCode.LOCKED,
 };
 
 /** The exit status for a lock-socket error code. */

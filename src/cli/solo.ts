@@ -11,7 +11,8 @@ import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatEndpoint } from '../lock/address.js';
-import { LockSocket, LockSocketError, SYSTEM_ADDRESS, defaultAddress } from '../lock/index.js';
+import { LockSocketError, SYSTEM_ADDRESS, defaultAddress } from '../lock/index.js';
+import { instanceStatus, requestSingleInstance } from '../main/instance.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
 
 /**
@@ -22,8 +23,15 @@ const OPTIONS = {
   addr: { type: 'string' },
   system: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-  // Further modes add their options here (e.g. --status, --app-id, --wait).
+  wait: { type: 'boolean' },
+  status: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'app-id': { type: 'string' },
+  'secret-dir': { type: 'string' },
 } as const;
+
+/** The appId a solo holder serves when --app-id is not given. */
+export const SOLO_APP_ID = 'solo';
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
 
@@ -38,7 +46,8 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const USAGE = 'Usage: solo [--addr ADDR | --system] PORT COMMAND [ARGS...]';
+const USAGE = `Usage: solo [--addr ADDR | --system] [--wait] [--app-id ID] PORT COMMAND [ARGS...]
+       solo --status [--json] [--addr ADDR | --system] [--app-id ID] PORT`;
 
 function helpText(): string {
   let mine: string;
@@ -54,11 +63,22 @@ If another process holds it, prints which address:port is locked and exits with 
 without running COMMAND. stdin/stdout/stderr pass through; SIGINT, SIGTERM and SIGHUP are
 forwarded to COMMAND; solo exits with COMMAND's status (128+N if a signal N killed it).
 
+While it holds the lock, solo answers later launches over the lock socket: another solo on
+the same PORT is told who holds it, --wait waits for it to finish, --status describes it.
+
 Options (before PORT; everything after PORT is COMMAND's):
-  --addr ADDR   lock this loopback address (127.0.0.0/8, ::1) instead of the default,
-                which is per user: ${mine} here
-  --system      lock ${SYSTEM_ADDRESS}: one holder on the machine, whoever the user
-  -h, --help    show this help
+  --addr ADDR       lock this loopback address (127.0.0.0/8, ::1) instead of the default,
+                    which is per user: ${mine} here
+  --system          lock ${SYSTEM_ADDRESS}: one holder on the machine, whoever the user
+  --wait            if the lock is held, wait until its holder releases it, then run COMMAND
+                    (woken by the holder's release, not by polling)
+  --status          print who holds the lock on PORT (pid, appId, version, since) and exit:
+                    0 held, ${ExitCode.FREE} free, ${ExitCode.LOCKED} held by something that is not lock-socket
+  --json            with --status: print one JSON object
+  --app-id ID       the app this solo serves or asks about (default "${SOLO_APP_ID}"); with
+                    --status the holder must prove it is this user's ID ("verified")
+  --secret-dir DIR  where the per-user secret lives (default: ~/.lock-socket)
+  -h, --help        show this help
 
 Use a PORT below 32768: Linux lends 32768-60999 to outgoing connections.
 
@@ -67,9 +87,12 @@ Examples:
   solo 5197 echo never          # the lock is held: exits ${ExitCode.LOCKED}, echo does not run
   solo --system 5198 ls -la     # one at a time per machine; -la goes to ls
   solo 5199 sh -c 'exit 3'; echo $?   # prints 3: COMMAND's status passes through
+  solo --status 5197            # 127.0.0.1:5197 is held by pid 4242 (solo, lock-socket 0.1.0, ...)
+  solo --wait 5197 make deploy  # runs make once the holder of 5197 has finished
 
 Exit status: COMMAND's own, or ${ExitCode.USAGE} usage, ${ExitCode.LOCKED} locked, ${ExitCode.CONFIG} bad port/address/permission,
-${ExitCode.OSERR} other system error, ${ExitCode.CANNOT_EXECUTE} COMMAND not executable, ${ExitCode.NOT_FOUND} COMMAND not found, 128+N signal N.
+${ExitCode.OSERR} other system error, ${ExitCode.CANNOT_EXECUTE} COMMAND not executable, ${ExitCode.NOT_FOUND} COMMAND not found, 128+N signal N;
+--status: 0 held, ${ExitCode.FREE} free.
 `;
 }
 
@@ -118,10 +141,16 @@ const MODES = {
     return ExitCode.OK;
   },
   run: runMode,
+  status: statusMode,
 } satisfies Record<string, Mode>;
 
 function selectMode(values: Values): keyof typeof MODES {
   if (values.help) return 'help';
+  if (values.status) {
+    if (values.wait) throw new UsageError('--status and --wait exclude each other');
+    return 'status';
+  }
+  if (values.json) throw new UsageError('--json goes with --status');
   return 'run';
 }
 
@@ -136,25 +165,82 @@ function parsePort(text: string): number {
   return /^[0-9]+$/.test(text) ? Number(text) : Number.NaN;
 }
 
-async function runMode({ values, positionals }: Invocation): Promise<number> {
-  const [portText, command, ...args] = positionals;
-  if (portText === undefined) throw new UsageError('missing PORT and COMMAND');
-  const addr = lockAddress(values);
+function portArgument(portText: string | undefined, missing: string): number {
+  if (portText === undefined) throw new UsageError(missing);
   const port = parsePort(portText);
   if (Number.isNaN(port)) {
     throw new UsageError(`PORT must be a number from 1 to 65535, got ${JSON.stringify(portText)}`);
   }
+  return port;
+}
+
+/**
+ * The lock is taken through requestSingleInstance, so that while COMMAND runs solo speaks the
+ * protocol on its lock socket: a later solo hears who holds it, `--wait` is woken by the
+ * release, `--status` gets an answer.
+ */
+async function runMode({ values, positionals }: Invocation): Promise<number> {
+  const [portText, command, ...args] = positionals;
+  const port = portArgument(portText, 'missing PORT and COMMAND');
+  const addr = lockAddress(values) ?? defaultAddress();
   if (command === undefined) throw new UsageError('missing COMMAND');
-  const lock = new LockSocket(addr === undefined ? { port } : { port, addr });
-  if (!(await lock.tryLock())) {
-    process.stderr.write(`solo: ${formatEndpoint(lock.addr, lock.port)} is locked by another process; not running ${command}\n`);
+  const endpoint = formatEndpoint(addr, port);
+  let instance;
+  try {
+    instance = await requestSingleInstance({
+      port,
+      addr,
+      appId: values['app-id'] ?? SOLO_APP_ID,
+      argv: [command, ...args],
+      waitForRelease: values.wait ?? false,
+      ...(values['secret-dir'] === undefined ? {} : { secretDir: values['secret-dir'] }),
+    });
+  } catch (error) {
+    if (error instanceof LockSocketError && exitCodeForError(error.code) === ExitCode.LOCKED) {
+      process.stderr.write(`solo: ${endpoint} is locked by another process (${error.code}: ${error.message}); not running ${command}\n`);
+      return ExitCode.LOCKED;
+    }
+    throw error;
+  }
+  if (!instance.isPrimary) {
+    process.stderr.write(`solo: ${endpoint} is locked: ${instance.reply?.message ?? 'held'}; not running ${command}\n`);
     return ExitCode.LOCKED;
   }
+  const since = new Date().toISOString();
+  instance.on('second-instance', (_launch, reply) =>
+    reply({ exitCode: ExitCode.LOCKED, message: `held by solo (pid ${process.pid}) running ${command} since ${since}` }),
+  );
   try {
     return await runCommand(command, args);
   } finally {
-    await lock.unlock();
+    await instance.close();
   }
+}
+
+async function statusMode({ values, positionals }: Invocation): Promise<number> {
+  const [portText, extra] = positionals;
+  const port = portArgument(portText, 'missing PORT');
+  if (extra !== undefined) throw new UsageError('--status takes only PORT');
+  const addr = lockAddress(values) ?? defaultAddress();
+  const appId = values['app-id'];
+  const status = await instanceStatus({
+    port,
+    addr,
+    ...(appId === undefined ? {} : { appId }),
+    ...(values['secret-dir'] === undefined ? {} : { secretDir: values['secret-dir'] }),
+  });
+  const endpoint = formatEndpoint(addr, port);
+  if (values.json) {
+    process.stdout.write(JSON.stringify(status ?? { addr, port, held: false }) + '\n');
+  } else if (status === undefined) {
+    process.stdout.write(`${endpoint} is free\n`);
+  } else {
+    const proof = appId === undefined ? 'unverified: pass --app-id to check' : status.verified ? 'verified' : 'NOT verified: it could not prove it is this user\'s app';
+    process.stdout.write(
+      `${endpoint} is held by pid ${status.pid} (${status.appId}, lock-socket ${status.version}, since ${new Date(status.startedAt).toISOString()}; ${proof})\n`,
+    );
+  }
+  return status === undefined ? ExitCode.FREE : ExitCode.OK;
 }
 
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
