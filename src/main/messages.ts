@@ -217,10 +217,15 @@ export function decodeChallenge(frame: Frame): Challenge {
   };
 }
 
-export function decodeLaunch(frame: Frame, limits: Limits = DEFAULT_LIMITS): LaunchMessage {
+/**
+ * `authenticate` sees the proof before anything else is examined: a launcher that cannot prove
+ * itself learns nothing about the holder's limits, only EAUTH.
+ */
+export function decodeLaunch(frame: Frame, limits: Limits = DEFAULT_LIMITS, authenticate: (proof: Buffer) => void = () => {}): LaunchMessage {
   expectType(frame, FrameType.LAUNCH, 'LAUNCH');
   const o = object(frame.payload);
   const proof = bytes(o, 'proof', 32);
+  authenticate(proof);
   const argv = o['argv'];
   if (!Array.isArray(argv)) throw bad('argv must be an array');
   if (argv.length > limits.maxArgs) {

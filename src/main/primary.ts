@@ -169,8 +169,9 @@ export class Holder {
         return;
       }
       if (frame.type !== FrameType.LAUNCH) throw new LockSocketError(ErrorCode.EBADMESSAGE, `unexpected frame type ${frame.type}`);
-      const message = decodeLaunch(frame, o.limits);
-      if (!proofMatches(expected, message.proof)) throw new LockSocketError(ErrorCode.EAUTH, 'wrong proof');
+      const message = decodeLaunch(frame, o.limits, (proof) => {
+        if (!proofMatches(expected, proof)) throw new LockSocketError(ErrorCode.EAUTH, 'wrong proof');
+      });
       proven();
       done = true;
       const launch: Launch = { argv: message.argv, cwd: message.cwd, data: message.data, env: message.env, pid: message.pid };
