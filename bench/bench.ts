@@ -109,6 +109,7 @@ try {
     const count = 50;
     const p5 = await burstRow(secretDir, count, rounds, 1);
     ratioLine('P5', `${count} launches at once, one holder`, `${rounds} bursts each, alternated`, p5.value, p5.baseline, `${count} × node -e ""`, 1.3);
+    notes.push(`P5: ${count} raw .mjs launchers at once in the same rounds: ${ms(p5.raw.median)} (${(p5.raw.median / p5.baseline.median).toFixed(2)}x of ${count} × node -e ""); lock-socket over raw: ${(p5.value.median / p5.raw.median).toFixed(2)}x.`);
     const all = p5.delivered === p5.sent;
     notes.push(`P5: ${p5.delivered} of ${p5.sent} launches (warm-up included) reached the holder and every launcher exited 0 with its reply: ${all ? 'all delivered' : 'NOT all delivered'}.`);
     if (!all) {

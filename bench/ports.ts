@@ -14,5 +14,6 @@ export const PORTS = {
   p4Lib: 29020,
   p4Raw: 29021,
   p5Lib: 29030,
+  p5Raw: 29031,
   p6Lib: 29040,
 } as const;

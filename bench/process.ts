@@ -45,12 +45,21 @@ async function burst(count: number, args: string[], what: string): Promise<bigin
   return ns;
 }
 
-/** P5: 50 launcher processes at once against one holder vs 50 `node -e ""` at once. */
-export async function burstRow(secretDir: string, count: number, rounds: number, warmup: number): Promise<Pair & { delivered: number; sent: number }> {
-  const holder = await startHolder(PORTS.p5Lib, 0, APP_ID, secretDir);
+/**
+ * P5: 50 launcher processes at once against one holder vs 50 `node -e ""` at once. 50 raw
+ * launchers at once run in the same rounds, to show what any launcher doing the same work costs.
+ */
+export async function burstRow(
+  secretDir: string,
+  count: number,
+  rounds: number,
+  warmup: number,
+): Promise<Pair & { raw: Summary; delivered: number; sent: number }> {
+  const holder = await startHolder(PORTS.p5Lib, PORTS.p5Raw, APP_ID, secretDir);
+  const key = secretPath(APP_ID, secretDir);
   let sent = 0;
   try {
-    const [lib, empty] = await interleave(
+    const [lib, empty, raw] = await interleave(
       [
         async () => {
           const ns = await burst(count, [fixture('launcher'), String(PORTS.p5Lib), APP_ID, secretDir, ...ARGV], 'P5 launchers');
@@ -58,6 +67,7 @@ export async function burstRow(secretDir: string, count: number, rounds: number,
           return ns;
         },
         () => burst(count, ['-e', ''], 'node -e ""'),
+        () => burst(count, [sourceFixture('raw-launcher.mjs'), String(PORTS.p5Raw), key, ...ARGV], 'P5 raw launchers'),
       ],
       rounds,
       warmup,
@@ -65,7 +75,13 @@ export async function burstRow(secretDir: string, count: number, rounds: number,
     // Every launcher exited 0, which it only does after the holder's reply; the holder's own
     // count must agree (it prints one line per launch, read asynchronously: give it a moment).
     for (let i = 0; i < 50 && holder.launches() < sent; i++) await new Promise((r) => setTimeout(r, 10));
-    return { value: summarize(lib as bigint[]), baseline: summarize(empty as bigint[]), delivered: holder.launches(), sent };
+    return {
+      value: summarize(lib as bigint[]),
+      baseline: summarize(empty as bigint[]),
+      raw: summarize(raw as bigint[]),
+      delivered: holder.launches(),
+      sent,
+    };
   } finally {
     await holder.stop();
   }
