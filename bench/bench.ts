@@ -3,7 +3,9 @@
  * machine in the same run (absolute times drift on a shared machine; ratios hold). Not a test:
  * nothing here fails the build. See docs/benchmarks.md for a recorded run and what it means.
  *
- * Arguments pick rows (`node dist/bench/bench.js P3 P7`). BENCH_SCALE=0.5 halves every iteration count (quick look), 2 doubles it (steadier medians).
+ * Arguments pick rows (`node dist/bench/bench.js P3 P7`). BENCH_SCALE=0.5 halves every
+ * iteration count (a quick look), 2 doubles it (steadier medians). BENCH_KEEP_ENV=1 keeps the
+ * slow-start variables for child processes (see env.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -57,7 +59,7 @@ function ratioLine(row: string, what: string, runs: string, value: Summary, base
  * printed as ERROR with its reason, and the other rows still run.
  */
 async function section(name: string, body: () => Promise<void>): Promise<void> {
-  if (only.length > 0 && !only.some((id) => name.split(', ').includes(id))) return;
+  if (only.length > 0 && !only.includes(name)) return;
   try {
     await body();
     process.stderr.write(`  ${name} done (${(performance.now() / 1000).toFixed(1)} s)\n`);
