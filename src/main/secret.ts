@@ -4,7 +4,20 @@
  * user's app": it lives in a file only this user can read, in a directory only this user owns.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fs } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,40 +84,59 @@ export function secretPath(appId: string, dir: string = defaultSecretDir()): str
   return path.join(dir, `${slug}-${hash}.key`);
 }
 
-/** Reads the per-user secret for appId, creating it atomically if missing. Resolves to SECRET_BYTES bytes. */
+/**
+ * Reads the per-user secret for appId, creating it atomically if missing. Resolves to
+ * SECRET_BYTES bytes. The file work is synchronous on purpose: it is a handful of system calls
+ * on a 32-byte file, once per launch, and each asynchronous call would be a round trip through
+ * libuv's thread pool — together most of a forwarded launch's time (see docs/benchmarks.md, P3).
+ */
 export async function loadOrCreateSecret(appId: string, dir: string = defaultSecretDir()): Promise<Buffer> {
-  await ensurePrivateDir(dir);
+  return loadOrCreateSecretSync(appId, dir);
+}
+
+function loadOrCreateSecretSync(appId: string, dir: string): Buffer {
+  ensurePrivateDir(dir);
   const file = secretPath(appId, dir);
-  const existing = await readSecret(file);
-  if (existing) return existing;
-  return createSecret(file);
+  return readSecret(file) ?? createSecret(file);
 }
 
 const posix = process.platform !== 'win32';
 
-async function ensurePrivateDir(dir: string): Promise<void> {
-  let created = false;
-  try {
-    await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
-    await fs.mkdir(dir, { mode: 0o700 });
-    created = true;
-  } catch (err) {
-    if (errno(err) !== 'EEXIST') throw fail(`cannot create the secret directory ${dir}`, err);
-  }
-  // A directory we just made is ours: fix a umask that removed our own bits. One that already
-  // existed is only checked; chmod-ing a directory someone else prepared would bless it.
-  let st: Stats;
-  try {
-    if (created && posix) await fs.chmod(dir, 0o700);
-    st = await fs.lstat(dir);
-  } catch (err) {
-    throw fail(`cannot inspect the secret directory ${dir}`, err);
+function ensurePrivateDir(dir: string): void {
+  let st: Stats | undefined = lstatOrUndefined(dir);
+  if (st === undefined) {
+    let created = false;
+    try {
+      mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { mode: 0o700 });
+      created = true;
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw fail(`cannot create the secret directory ${dir}`, err);
+    }
+    // A directory we just made is ours: fix a umask that removed our own bits. One that already
+    // existed is only checked; chmod-ing a directory someone else prepared would bless it.
+    try {
+      if (created && posix) chmodSync(dir, 0o700);
+      st = lstatSync(dir);
+    } catch (err) {
+      throw fail(`cannot inspect the secret directory ${dir}`, err);
+    }
   }
   if (st.isSymbolicLink()) throw fail(`the secret directory ${dir} is a symlink; remove it (lock-socket will create a private directory) or pass another dir`);
   if (!st.isDirectory()) throw fail(`the secret directory ${dir} is not a directory; remove it or pass another dir`);
   if (!posix) return; // Windows: the profile's ACLs protect AppData; there is no uid or mode to check.
   const problem = ownership(st);
   if (problem) throw fail(`the secret directory ${dir} ${problem}; remove it and let lock-socket recreate it, or run: chmod 700 '${dir}' if it is yours`);
+}
+
+/** lstat, or undefined when nothing is there yet. */
+function lstatOrUndefined(dir: string): Stats | undefined {
+  try {
+    return lstatSync(dir);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return undefined;
+    throw fail(`cannot inspect the secret directory ${dir}`, err);
+  }
 }
 
 /** Why a stat'd path is not private to us, or undefined when it is. */
@@ -116,13 +148,13 @@ function ownership(st: Stats): string | undefined {
 }
 
 /** The secret in `file`, or undefined if there is none yet. */
-async function readSecret(file: string): Promise<Buffer | undefined> {
+function readSecret(file: string): Buffer | undefined {
   // O_NOFOLLOW: a planted symlink fails (ELOOP) instead of leading us to read or trust its target.
   // O_NONBLOCK: a planted FIFO cannot hang the open; fstat then rejects it as not a file.
   const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(file, flags);
+    fd = openSync(file, flags);
   } catch (err) {
     const code = errno(err);
     if (code === 'ENOENT') return undefined;
@@ -132,19 +164,21 @@ async function readSecret(file: string): Promise<Buffer | undefined> {
   }
   try {
     // fstat on the open handle: checks exactly what we read, with no window for a swap.
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw fail(`the secret file ${file} is not a regular file; remove it`);
     const problem = posix ? ownership(st) : undefined;
     if (problem) throw fail(`the secret file ${file} ${problem}; remove it and a new secret will be created`);
     if (st.size !== SECRET_BYTES) throw fail(`the secret file ${file} has ${st.size} bytes, not ${SECRET_BYTES}; remove it and a new secret will be created`);
-    const bytes = await handle.readFile();
-    if (bytes.length !== SECRET_BYTES) throw fail(`the secret file ${file} changed size while being read`);
+    // One byte more than expected is asked for, so a file that grew since fstat is noticed.
+    const bytes = Buffer.alloc(SECRET_BYTES + 1);
+    const n = readSync(fd, bytes, 0, bytes.length, 0);
+    if (n !== SECRET_BYTES) throw fail(`the secret file ${file} changed size while being read`);
     debug('secret: read %s', file);
-    return bytes;
+    return bytes.subarray(0, SECRET_BYTES);
   } catch (err) {
     throw err instanceof LockSocketError ? err : fail(`cannot read the secret file ${file}`, err);
   } finally {
-    await handle.close().catch(() => {});
+    closeSync(fd);
   }
 }
 
@@ -154,33 +188,37 @@ async function readSecret(file: string): Promise<Buffer | undefined> {
  * other one gets EEXIST and reads the winner's secret: all of them end up with the same bytes,
  * and nobody ever sees a half-written file.
  */
-async function createSecret(file: string): Promise<Buffer> {
+function createSecret(file: string): Buffer {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const secret = randomBytes(SECRET_BYTES);
   try {
-    const handle = await fs.open(tmp, 'wx', 0o600);
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
-      await handle.writeFile(secret);
+      if (writeSync(fd, secret) !== SECRET_BYTES) throw fail(`short write to ${tmp}`);
       // Durable before it becomes visible: a crash must not leave an empty secret behind.
-      await handle.sync();
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     try {
-      await fs.link(tmp, file);
+      linkSync(tmp, file);
       debug('secret: created %s', file);
       return secret;
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
     }
     debug('secret: lost the creation race for %s', file);
-    const theirs = await readSecret(file);
+    const theirs = readSecret(file);
     if (!theirs) throw fail(`the secret file ${file} vanished right after being created`);
     return theirs;
   } catch (err) {
     throw err instanceof LockSocketError ? err : fail(`cannot create the secret file ${file}`, err);
   } finally {
-    await fs.unlink(tmp).catch(() => {});
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone, or never made: nothing to clean up
+    }
   }
 }
 
