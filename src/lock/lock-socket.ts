@@ -35,8 +35,10 @@ export class LockSocket implements AsyncDisposable {
   readonly #connections = new Set<Socket>();
   // lock() and unlock() run one after another in call order; the last queued operation is
   // remembered so that concurrent calls of the same kind share one attempt.
-  #queue: Promise<void> = Promise.resolve();
-  #last: { kind: Operation; promise: Promise<void> } | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** For a lock: resolves to the EADDRINUSE error when held (so tryLock builds no error), else undefined. */
+  #last: { kind: Operation; promise: Promise<NodeJS.ErrnoException | undefined> } | undefined;
+  readonly #heldErrors = new WeakMap<NodeJS.ErrnoException, LockSocketError>();
 
   /** @throws LockSocketError `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EINVALIDOPTION` */
   constructor(options: LockSocketOptions) {
@@ -79,21 +81,26 @@ export class LockSocket implements AsyncDisposable {
    *   process, another object in this process, or a wildcard listener); `EACCES`,
    *   `EADDRNOTAVAIL`, `ELISTEN` (with `cause`) otherwise. The object stays unlocked and may retry.
    */
-  lock(): Promise<void> {
-    if (this.#last?.kind === 'lock') return this.#last.promise;
-    if (this.#last === undefined && this.#server !== undefined) return Promise.resolve();
-    return this.#enqueue('lock', () => this.#listen());
+  async lock(): Promise<void> {
+    const held = await this.#attempt();
+    if (held === undefined) return;
+    // Concurrent lock() calls share one attempt, so they also share one error object.
+    let error = this.#heldErrors.get(held);
+    if (error === undefined) this.#heldErrors.set(held, (error = this.#listenError(held)));
+    throw error;
   }
 
   /** Takes the lock if it is free: false when it is held (`ELOCKED`); other errors still reject. */
   async tryLock(): Promise<boolean> {
-    try {
-      await this.lock();
-      return true;
-    } catch (error) {
-      if (error instanceof LockSocketError && error.code === ErrorCode.ELOCKED) return false;
-      throw error;
-    }
+    // No LockSocketError is built for a held lock here: tryLock on a held port is the hot path
+    // of every later launch, and an error (message, stack) only to be caught costs ~10 us.
+    return (await this.#attempt()) === undefined;
+  }
+
+  #attempt(): Promise<NodeJS.ErrnoException | undefined> {
+    if (this.#last?.kind === 'lock') return this.#last.promise;
+    if (this.#last === undefined && this.#server !== undefined) return Promise.resolve(undefined);
+    return this.#enqueue('lock', () => this.#listen());
   }
 
   /**
@@ -101,17 +108,20 @@ export class LockSocket implements AsyncDisposable {
    * open, and resolves once the server has closed, so the port is free for others at once.
    * Idempotent.
    */
-  unlock(): Promise<void> {
-    if (this.#last?.kind === 'unlock') return this.#last.promise;
-    if (this.#last === undefined && this.#server === undefined) return Promise.resolve();
-    return this.#enqueue('unlock', () => this.#close());
+  async unlock(): Promise<void> {
+    if (this.#last?.kind === 'unlock') return void (await this.#last.promise);
+    if (this.#last === undefined && this.#server === undefined) return;
+    await this.#enqueue('unlock', async () => {
+      await this.#close();
+      return undefined;
+    });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.unlock();
   }
 
-  #enqueue(kind: Operation, run: () => Promise<void>): Promise<void> {
+  #enqueue(kind: Operation, run: () => Promise<NodeJS.ErrnoException | undefined>): Promise<NodeJS.ErrnoException | undefined> {
     const promise = this.#queue.then(run);
     const entry = { kind, promise };
     this.#last = entry;
@@ -122,21 +132,23 @@ export class LockSocket implements AsyncDisposable {
     return promise;
   }
 
-  #settled(entry: { kind: Operation; promise: Promise<void> }): void {
+  #settled(entry: { kind: Operation; promise: Promise<unknown> }): void {
     if (this.#last === entry) this.#last = undefined;
   }
 
-  async #listen(): Promise<void> {
-    if (this.#server !== undefined) return;
+  /** Listens; resolves to the EADDRINUSE error when the lock is held, rejects on other errors. */
+  async #listen(): Promise<NodeJS.ErrnoException | undefined> {
+    if (this.#server !== undefined) return undefined;
     const server = createServer((socket) => this.#accept(socket));
-    await new Promise<void>((resolve, reject) => {
+    const held = await new Promise<NodeJS.ErrnoException | undefined>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException): void => {
         server.off('listening', onListening);
-        reject(this.#listenError(error));
+        if (error.code === 'EADDRINUSE') resolve(error);
+        else reject(this.#listenError(error));
       };
       const onListening = (): void => {
         server.off('error', onError);
-        resolve();
+        resolve(undefined);
       };
       server.once('error', onError);
       server.once('listening', onListening);
@@ -145,11 +157,13 @@ export class LockSocket implements AsyncDisposable {
       // among workers through the primary: every worker competes for real.
       server.listen({ host: this.#addr, port: this.#port, exclusive: true });
     });
+    if (held) return held;
     // Once listening, the only errors left are failed accepts (e.g. EMFILE): the lock is still
     // held, and an unhandled 'error' would crash the holder, so they are dropped.
     server.on('error', () => {});
     if (!this.#keepAlive) server.unref();
     this.#server = server;
+    return undefined;
   }
 
   #accept(socket: Socket): void {
