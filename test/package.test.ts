@@ -115,8 +115,30 @@ test('every export target exists in the build', () => {
 
 test('no compiled file of the package imports electron at run time (only `import type`, which compiles away)', () => {
   const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)['"]electron(?:\/[^'"]*)?['"]/;
-  const offenders = [...files(join(root, 'dist', 'src'), '.js')].filter((file) => pattern.test(readFileSync(file, 'utf8')));
+  const shipped = [...files(join(root, 'dist', 'src'), '.js'), ...files(join(root, 'dist', 'pkg'), '.js')];
+  assert.ok(shipped.some((file) => file.includes(`${join('dist', 'pkg')}`)), 'the bundles are scanned too');
+  const offenders = shipped.filter((file) => pattern.test(readFileSync(file, 'utf8')));
   assert.deepEqual(offenders, []);
+});
+
+test('the two bundled entry points share one LockSocketError class, and the bundled solo runs', () => {
+  const script = `const a = require('lock-socket'); const b = require('lock-socket/main');
+console.log(a.LockSocketError === b.LockSocketError && a.LockSocket === b.LockSocket);`;
+  const shared = node(['-e', script]);
+  assert.equal(shared.stdout.trim(), 'true', shared.stderr);
+  const solo = node([join(root, pkg.bin.solo as string), '--help']);
+  assert.equal(solo.status, 0, solo.stderr);
+  assert.match(solo.stdout, /^Usage: solo /);
+});
+
+test('npm pack ships the bundles and the type declarations, not tests, fixtures or sources', () => {
+  const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+  assert.equal(packed.status, 0, packed.stderr);
+  const paths = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+  assert.ok(paths.includes('dist/pkg/main.js') && paths.includes('dist/pkg/index.js') && paths.includes('dist/pkg/solo.js'), paths.join());
+  assert.ok(paths.includes('dist/src/main/index.d.ts') && paths.includes('dist/src/index.d.ts'), paths.join());
+  const stray = paths.filter((p) => p.startsWith('dist/test') || p.startsWith('src/') || p.startsWith('test/') || (p.startsWith('dist/src') && !p.endsWith('.d.ts')));
+  assert.deepEqual(stray, []);
 });
 
 test('src/lock imports only node:* and files of its own folder', () => {
