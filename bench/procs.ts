@@ -10,7 +10,7 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 let snapshot: string | undefined;
 
 /**
- * Copies what child processes load — package.json, dist/src, the compiled fixtures and the .mjs
+ * Copies what child processes load — package.json, dist/src, dist/pkg (the bundles users import), the compiled fixtures and the .mjs
  * ones — into `dir`, laid out like an installed package. Other work in the same checkout may
  * rebuild dist/ while the bench runs; children then still load the build this run started with,
  * the one the in-process rows already imported.
@@ -19,6 +19,7 @@ export function snapshotPackage(dir: string): string {
   const root = path.join(dir, 'lock-socket');
   cpSync(path.join(repo, 'package.json'), path.join(root, 'package.json'));
   cpSync(path.join(repo, 'dist', 'src'), path.join(root, 'dist', 'src'), { recursive: true });
+  cpSync(path.join(repo, 'dist', 'pkg'), path.join(root, 'dist', 'pkg'), { recursive: true });
   cpSync(path.join(repo, 'dist', 'bench', 'fixtures'), path.join(root, 'dist', 'bench', 'fixtures'), { recursive: true });
   cpSync(path.join(repo, 'bench', 'fixtures'), path.join(root, 'bench', 'fixtures'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
   snapshot = root;

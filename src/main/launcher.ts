@@ -68,7 +68,9 @@ class Conversation {
   constructor(socket: Socket, maxFrameBytes: number) {
     this.#socket = socket;
     this.#decoder = new FrameDecoder({ maxFrameBytes });
-    socket.setNoDelay(true);
+    // No setNoDelay here: the launcher only ever writes after reading the holder's answer, which
+    // acknowledges what it sent before, so Nagle has nothing to hold back. (The holder, which
+    // may write ACCEPTED and then REPLY, does disable it.)
     socket.on('data', (chunk: Buffer) => {
       this.#received += chunk.length;
       try {

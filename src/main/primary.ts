@@ -226,8 +226,12 @@ export class Holder {
     };
     const entry: Queued = { launch, reply, fail };
     if (this.#dispatch) {
+      // Corked, so that a handler that replies at once sends ACCEPTED and REPLY in one segment
+      // (end() uncorks); otherwise ACCEPTED goes out on the next tick.
+      socket.cork();
       socket.write(encodeAccepted(false));
       this.#run(entry);
+      process.nextTick(() => socket.uncork());
       return () => {
         answered = true;
       };
