@@ -4,7 +4,6 @@
  * Everything here is pure once its inputs are given, so the per-user scheme can be tested
  * over synthetic platforms and uids without owning those uids.
  */
-import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { userInfo } from 'node:os';
 import { ErrorCode, LockSocketError } from './errors.js';
@@ -48,6 +47,9 @@ export function defaultAddress(input: DefaultAddressInput = {}): string {
   if (SINGLE_LOOPBACK_PLATFORMS.has(platform)) return SYSTEM_ADDRESS;
   if (platform === 'win32') {
     const username = input.username ?? userInfo().username;
+    // node:crypto costs ~6 ms to load and only Windows needs it here: fetched on demand, so
+    // loading the lock on Linux and macOS never pays for it (bench P7).
+    const { createHash } = process.getBuiltinModule('node:crypto');
     const digest = createHash('sha256').update(username.toLowerCase(), 'utf8').digest();
     return `127.${digest[0]}.${digest[1]}.1`;
   }
