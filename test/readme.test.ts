@@ -30,6 +30,17 @@ test('every numeric constant the README states in a table matches the exported v
   }
 });
 
+test('every constant the README states inline (`NAME` = `value`) matches the exported value', () => {
+  const exported = main as unknown as Record<string, unknown>;
+  const stated = [...readme.matchAll(/`([A-Z][A-Z0-9_]+)` = `'?([^`']+)'?`/g)];
+  assert.ok(stated.some(([, name]) => name === 'MAX_SCHEME_UID'), 'MAX_SCHEME_UID is stated');
+  for (const [, name, value] of stated) {
+    assert.ok(name! in exported, `README states ${name}, which is not exported`);
+    const actual = exported[name!];
+    assert.equal(String(actual), typeof actual === 'number' ? String(Number(value)) : value, `README says ${name} = ${value}`);
+  }
+});
+
 test('every exported DEFAULT_* constant is in the README, with its value', () => {
   for (const [name, value] of Object.entries(main)) {
     if (!name.startsWith('DEFAULT_')) continue;
