@@ -51,6 +51,20 @@ describe('Electron spec shape', () => {
     });
   }
 
+  test('NODE_DEBUG=lock-socket logs the protocol steps on both sides', async () => {
+    const config = { port: port(6), appId, secretDir };
+    const first = start('main-holder', [], config, { env: { NODE_DEBUG: 'lock-socket' } });
+    procs.push(first);
+    await first.waitFor((e) => e.event === 'started', 'started');
+    const second = start('main-launcher', ['x'], config, { env: { NODE_DEBUG: 'lock-socket' } });
+    procs.push(second);
+    assert.equal(await second.exited, 0);
+    assert.match(second.stderr(), /LOCK-SOCKET \d+: challenge from pid \d+/);
+    assert.match(second.stderr(), /LOCK-SOCKET \d+: launch accepted by pid \d+/);
+    assert.match(first.stderr(), /LOCK-SOCKET \d+: primary on 127\.\d+\.\d+\.\d+:\d+/);
+    await stop(first);
+  });
+
   test("the launcher exits with the holder's exit code", async () => {
     const config = { port: port(1), appId, secretDir };
     const first = run('main-holder', [], config);
