@@ -98,7 +98,16 @@ try {
     const rounds = n(1000);
     const p3 = await forwardRow(secretDir, rounds, n(100));
     ratioLine('P3', 'forwarded launch in-process (detect, connect, prove, argv, reply)', `${rounds} each`, p3.value, p3.baseline, 'raw connect + JSON req/res', 2.3, true);
-    if (p3.secret) notes.push(`P3: of which reading the per-user secret (loadOrCreateSecret, once per launch): ${both(p3.secret, true)} over ${p3.secret.n} calls.`);
+    const parts = p3.parts;
+    if (parts) {
+      const rest = parts.launch.median - parts.secret.median - parts.held.median - parts.forward.median;
+      notes.push(
+        `P3 parts, ${parts.n} rounds interleaved in one loop: whole launch ${ms(parts.launch.median)} = secret read ${ms(parts.secret.median)}` +
+          ` + failed listen (detect the holder) ${ms(parts.held.median)} + forward() (connect, 2 round trips, 4 HMACs) ${ms(parts.forward.median)}` +
+          ` + the rest (options, objects, awaits) ${ms(rest)}; raw Node: 1 round trip ${ms(parts.raw.median)}, 2 round trips ${ms(parts.raw2.median)};` +
+          ` whole launch over raw 2 round trips: ${(parts.launch.median / parts.raw2.median).toFixed(2)}x.`,
+      );
+    }
   });
   await section('P4', async () => {
     const rounds = n(30);

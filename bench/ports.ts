@@ -11,6 +11,7 @@ export const PORTS = {
   p2Held: 29003,
   p3Lib: 29010,
   p3Raw: 29011,
+  p3Raw2: 29012,
   p4Lib: 29020,
   p4Raw: 29021,
   p5Lib: 29030,
