@@ -20,7 +20,7 @@ export const DEFAULT_MAX_CONNECTIONS = 128;
 /** Connections that have not proved themselves yet; past this the oldest is closed (slowloris). */
 export const DEFAULT_MAX_UNAUTHENTICATED = 32;
 /** How often a launch retries when the lock changes hands between tryLock and connect. */
-export const DEFAULT_RETRIES = 5;
+export const DEFAULT_RETRIES = 7;
 /** Version of the wire protocol, sent in the first frame of each side. */
 export const PROTOCOL_VERSION = 1;
 /** Magic value opening the first frame of each side: ASCII "LKSK". */

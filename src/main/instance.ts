@@ -134,9 +134,13 @@ function settings(options: SingleInstanceOptions): Settings {
   };
 }
 
-/** Short pauses between attempts: they cover the few ms the kernel needs to free a dead holder's port. */
+/**
+ * Pauses between attempts, 2, 4, 8, … ms: short first, because a holder that was just killed is
+ * usually gone within a few ms (its socket may still accept, then reset), and long enough in
+ * sum (~250 ms over DEFAULT_RETRIES) to cover the kernel's teardown on a loaded machine.
+ */
 function backoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(2 * 2 ** attempt, 200)));
 }
 
 interface Init {
