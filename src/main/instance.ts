@@ -22,7 +22,7 @@ import {
 } from './constants.js';
 import { awaitRelease, forward, HolderGone, queryStatus, type Peer } from './launcher.js';
 import { Holder } from './primary.js';
-import { loadOrCreateSecret } from './secret.js';
+import { loadOrCreateSecret, loadOrCreateSecretSync } from './secret.js';
 import type { Delivery, HolderStatus, JsonValue, Launch, LaunchReply, ReplyFunction, SecondInstanceListener } from './types.js';
 
 const debug = debuglog('lock-socket');
@@ -245,7 +245,16 @@ export async function requestSingleInstance(options: SingleInstanceOptions): Pro
   const holder = new Holder(
     {
       appId: s.appId,
-      secret,
+      // Re-read at each connection (a few syscalls); if the file has become unreadable, the
+      // secret the holder started with still serves the launches that know it.
+      secret: () => {
+        try {
+          return loadOrCreateSecretSync(s.appId, s.secretDir);
+        } catch (error) {
+          debug('secret unreadable, using the one read at start: %s', (error as Error).message);
+          return secret;
+        }
+      },
       limits: { maxArgs: s.maxArgs, maxArgBytes: s.maxArgBytes },
       maxFrameBytes: s.maxFrameBytes,
       handshakeTimeout: s.handshakeTimeout,

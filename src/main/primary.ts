@@ -29,7 +29,12 @@ const debug = debuglog('lock-socket');
 
 export interface HolderOptions {
   appId: string;
-  secret: Buffer;
+  /**
+   * The per-user secret, asked for at each HELLO: read from its file every time, so a secret
+   * that was deleted and recreated (a cleaner, a user tidying ~/.lock-socket) does not lock
+   * every later launch out of a long-running holder.
+   */
+  secret: () => Buffer;
   limits: Limits;
   maxFrameBytes: number;
   handshakeTimeout: number;
@@ -125,6 +130,7 @@ export class Holder {
     const decoder = new FrameDecoder({ maxFrameBytes: o.maxFrameBytes });
     const holderNonce = nonce();
     let hello: Hello | undefined;
+    let secret: Buffer | undefined;
     let done = false;
     let launchGone = () => {};
 
@@ -145,11 +151,12 @@ export class Holder {
     const onFrame = (frame: Frame): void => {
       if (hello === undefined) {
         hello = decodeHello(frame);
+        secret = o.secret();
         const matches = hello.appId === o.appId;
         if (!matches && hello.op !== Op.STATUS) {
           throw new LockSocketError(ErrorCode.EAPPID, `this port is held by another app, not ${JSON.stringify(hello.appId)}`);
         }
-        const proof = matches ? makeProof(o.secret, 'holder', hello.op, o.appId, hello.nonce, holderNonce) : undefined;
+        const proof = matches ? makeProof(secret, 'holder', hello.op, o.appId, hello.nonce, holderNonce) : undefined;
         socket.write(
           encodeChallenge({ appId: o.appId, nonce: holderNonce, proof, pid: process.pid, startedAt: this.startedAt, version: o.version }),
         );
@@ -159,7 +166,7 @@ export class Holder {
         }
         return;
       }
-      const expected = makeProof(o.secret, 'launcher', hello.op, o.appId, hello.nonce, holderNonce);
+      const expected = makeProof(secret as Buffer, 'launcher', hello.op, o.appId, hello.nonce, holderNonce);
       if (hello.op === Op.WAIT) {
         if (!proofMatches(expected, decodeWait(frame))) throw new LockSocketError(ErrorCode.EAUTH, 'wrong proof');
         proven();

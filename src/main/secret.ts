@@ -94,7 +94,8 @@ export async function loadOrCreateSecret(appId: string, dir: string = defaultSec
   return loadOrCreateSecretSync(appId, dir);
 }
 
-function loadOrCreateSecretSync(appId: string, dir: string): Buffer {
+/** The same, synchronously: for the holder, which reads the file again at each connection. */
+export function loadOrCreateSecretSync(appId: string, dir: string = defaultSecretDir()): Buffer {
   ensurePrivateDir(dir);
   const file = secretPath(appId, dir);
   return readSecret(file) ?? createSecret(file);

@@ -1,6 +1,7 @@
 // requestSingleInstance in one process: a primary and launches against it over real sockets.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import {
   ErrorCode,
@@ -8,6 +9,7 @@ import {
   LockSocketError,
   instanceStatus,
   requestSingleInstance,
+  secretPath,
   LIBRARY_VERSION,
   type Delivery,
   type Launch,
@@ -169,6 +171,18 @@ describe('forwarding in one process', () => {
     });
     await rejectsWith(requestSingleInstance(base(6, { secretDir: privateDir(), argv: ['evil'] })), ErrorCode.EAUTH);
     assert.equal(calls, 0);
+  });
+
+  test('a secret deleted while the holder runs is recreated, and the holder follows it', async () => {
+    const dir = privateDir();
+    await using primary = await requestSingleInstance(base(9, { secretDir: dir }));
+    primary.on('second-instance', (_l, reply) => reply({ exitCode: 0, message: 'still reachable' }));
+    const file = secretPath('com.example.instance-test', dir);
+    const before = readFileSync(file);
+    rmSync(file);
+    const second = await requestSingleInstance(base(9, { secretDir: dir }));
+    assert.equal(second.reply?.message, 'still reachable');
+    assert.notDeepEqual(readFileSync(file), before, 'the launcher made a new secret, which the holder used');
   });
 
   test('another appId on the same port is refused with EAPPID', async () => {
