@@ -45,6 +45,8 @@ describe('storm: 50 launches at once', () => {
     test(`round ${round + 1}/${ROUNDS}: one primary, 49 delivered exactly once, byte-exact, answered`, { timeout: 90_000 }, async (t) => {
       const cfg = config(0);
       const procs = Array.from({ length: LAUNCHES }, (_, i) => instance(cfg, nastyArgv(`storm-${round}-${i}`)));
+      // A failed round must not leave its holder behind to serve (and spoil) the next rounds.
+      t.after(() => killAll());
       await settled(procs, 60_000);
       const primaries = procs.filter((p) => p.lines[0]?.event === 'started');
       assert.equal(primaries.length, 1, `exactly one primary; first lines: ${JSON.stringify(procs.map((p) => p.lines[0]?.event))}`);
