@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { lockSocket, tryLockSocket } from '../../src/lock/index.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { UsageError, parseInvocation } from '../../src/cli/solo.js';
-import { Child, fixture } from '../fixtures/lock-child.js';
+import { Child, fixture } from '../helpers/child.js';
 import { portsFor } from '../helpers/ports.js';
 
 const { port } = portsFor(import.meta.url);
 const SOLO = fileURLToPath(new URL('../../src/cli/solo.js', import.meta.url));
-const COMMAND = fixture('solo-child.js');
+const COMMAND = fixture('solo-child');
 const NODE = process.execPath;
 
 const dir = mkdtempSync(join(tmpdir(), 'solo-test-'));
@@ -63,12 +63,12 @@ describe('running COMMAND', () => {
   test('holds the lock while COMMAND runs, passes stdio through, and releases it when COMMAND exits', async () => {
     const p = port(2);
     const run = solo([String(p), NODE, COMMAND, '--wait'], 'pipe');
-    const ready = await run.line<{ ready: boolean; pid: number }>();
+    const ready = await run.next<{ ready: boolean; pid: number }>();
     assert.equal(ready.ready, true, 'COMMAND writes to solo\'s stdout');
     assert.equal(await tryLockSocket(p), undefined, 'held while COMMAND runs');
     const second = solo([String(p), NODE, '-e', '']);
     assert.equal((await second.exit()).code, ExitCode.LOCKED);
-    run.process.stdin?.end(); // COMMAND reads solo's stdin: its end lets COMMAND exit
+    run.endInput(); // COMMAND reads solo's stdin: its end lets COMMAND exit
     assert.deepEqual(await run.exit(), { code: 0, signal: null }, run.stderr);
     const lock = await tryLockSocket(p);
     assert.ok(lock, 'free once solo has exited');
@@ -78,7 +78,7 @@ describe('running COMMAND', () => {
   test('arguments after PORT belong to COMMAND, even ones that look like solo options', async () => {
     const p = port(3);
     const run = solo([String(p), NODE, COMMAND, '--print-args', '--help', '-la', '--addr', '10.0.0.1', '--']);
-    const { args } = await run.line<{ args: string[] }>();
+    const { args } = await run.next<{ args: string[] }>();
     assert.deepEqual(args, ['--print-args', '--help', '-la', '--addr', '10.0.0.1', '--']);
     assert.equal((await run.exit()).code, 0);
   });
@@ -107,9 +107,9 @@ describe('signals', () => {
     test(`${signal} to solo is forwarded to COMMAND; solo exits with COMMAND's status`, async () => {
       const p = port(5);
       const run = solo([String(p), NODE, COMMAND, '--trap', '--wait'], 'pipe');
-      await run.line();
+      await run.next();
       run.process.kill(signal);
-      assert.deepEqual(await run.line(), { got: signal });
+      assert.deepEqual(await run.next(), { got: signal });
       assert.deepEqual(await run.exit(), { code: 100 + constants.signals[signal], signal: null }, run.stderr);
       const lock = await tryLockSocket(p);
       assert.ok(lock, 'released');
@@ -120,7 +120,7 @@ describe('signals', () => {
   test('SIGTERM to solo kills a COMMAND without a handler: solo exits 128 + 15', async () => {
     const p = port(6);
     const run = solo([String(p), NODE, COMMAND, '--wait'], 'pipe');
-    await run.line();
+    await run.next();
     run.process.kill('SIGTERM');
     assert.deepEqual(await run.exit(), { code: 128 + 15, signal: null }, run.stderr);
   });
@@ -128,7 +128,7 @@ describe('signals', () => {
   test('COMMAND killed by a signal: solo exits 128 + N', async () => {
     const p = port(7);
     const run = solo([String(p), NODE, COMMAND, '--wait'], 'pipe');
-    const { pid } = await run.line<{ pid: number }>();
+    const { pid } = await run.next<{ pid: number }>();
     process.kill(pid, 'SIGKILL');
     assert.deepEqual(await run.exit(), { code: 128 + 9, signal: null }, run.stderr);
   });

@@ -2,11 +2,11 @@
 // the lock must not let two workers both believe they hold it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Child, fixture } from '../fixtures/lock-child.js';
+import { Child, fixture } from '../helpers/child.js';
 import { portsFor } from '../helpers/ports.js';
 
 const { port } = portsFor(import.meta.url);
-const CLUSTER = fixture('lock-cluster.js');
+const CLUSTER = fixture('lock-cluster');
 const children: Child[] = [];
 after(() => {
   for (const child of children) child.kill();
@@ -15,7 +15,7 @@ after(() => {
 async function runCluster(p: number, workers: number, mode: 'lock' | 'plain'): Promise<Array<Record<string, unknown>>> {
   const child = new Child([CLUSTER, String(p), String(workers), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  const { results } = await child.line<{ results: Array<Record<string, unknown>> }>(120_000);
+  const { results } = await child.next<{ results: Array<Record<string, unknown>> }>(120_000);
   assert.deepEqual(await child.exit(120_000), { code: 0, signal: null }, child.stderr);
   return results;
 }

@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
-import { holder, killAll, type HardConfig, type Proc } from '../fixtures/hard-procs.js';
+import { killAll, type Child } from '../helpers/child.js';
+import { holder, type HardConfig } from '../helpers/hard.js';
 import { requestSingleInstance, type Delivery, type SingleInstanceOptions } from '../../src/main/index.js';
 import { LockSocketError } from '../../src/lock/errors.js';
 
@@ -41,7 +42,7 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
   });
 }
 
-function tags(p: Proc): string[] {
+function tags(p: Child): string[] {
   return p.events('launch').map((l) => (l['argv'] as string[])[0] as string);
 }
 
@@ -59,7 +60,7 @@ describe('a frozen holder (SIGSTOP)', () => {
       const elapsed = Date.now() - started;
       t.diagnostic(`3 launches against a stopped holder failed with ETIMEDOUT after ${elapsed} ms (handshakeTimeout 500 ms)`);
       assert.ok(elapsed < 15_000, 'hang guard: the handshake timeout bounds the wait');
-      assert.ok(h.alive, 'the stopped holder was not killed');
+      assert.ok(h.running, 'the stopped holder was not killed');
     } finally {
       process.kill(h.pid, 'SIGCONT');
     }
@@ -67,9 +68,9 @@ describe('a frozen holder (SIGSTOP)', () => {
     assert.deepEqual(served.reply?.data, { argv: ['after-cont'] });
     // The timed-out launches never sent their argv (the holder had not proved itself), so the
     // holder, once thawed, never sees them: nothing is delivered behind the launcher's back.
-    assert.ok(h.alive);
+    assert.ok(h.running);
     h.send('close');
-    assert.equal((await h.exited).code, 0);
+    assert.equal((await h.closed).code, 0);
     assert.deepEqual(tags(h), ['before-stop', 'after-cont']);
   });
 });
@@ -91,9 +92,9 @@ describe('a handler that fails', () => {
     const last = await launch(cfg, ['ok-3']);
     assert.deepEqual(last.reply, { exitCode: 0, message: 'received', data: { argv: ['ok-3'] } });
 
-    assert.ok(h.alive);
+    assert.ok(h.running);
     h.send('close');
-    assert.equal((await h.exited).code, 0);
+    assert.equal((await h.closed).code, 0);
     assert.deepEqual(tags(h), ['throws', 'ok-1', 'rejects', 'ok-2', 'silent', 'ok-3'], 'each launch delivered once, in order');
   });
 });

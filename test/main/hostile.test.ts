@@ -12,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
-import { holder, killAll, type HardConfig, type Proc } from '../fixtures/hard-procs.js';
+import { killAll, type Child } from '../helpers/child.js';
+import { holder, memory, type HardConfig } from '../helpers/hard.js';
 import { greet, launcherProof, rawLaunchFrame, Raw } from '../fixtures/hard-wire.js';
 import { requestSingleInstance, type SingleInstanceOptions } from '../../src/main/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_UNAUTHENTICATED, MAGIC, PROTOCOL_VERSION } from '../../src/main/constants.js';
@@ -26,8 +27,8 @@ const { port } = portsFor(import.meta.url);
 const MiB = 1024 * 1024;
 
 let secretDir: string;
-let h: Proc;
-let small: Proc;
+let h: Child;
+let small: Child;
 let secret: Buffer;
 const cfg = (): HardConfig => ({ port: port(0), appId: 'com.example.hostile', secretDir, handshakeTimeout: 10_000 });
 const smallCfg = (): HardConfig => ({ port: port(1), appId: 'com.example.hostile.small', secretDir, maxFrameBytes: 4096 });
@@ -46,7 +47,7 @@ after(async () => {
 
 let real = 0;
 /** A real launch from this process; it must get through and be recorded, byte-exact. */
-async function realLaunch(c: HardConfig = cfg(), p: Proc = h): Promise<void> {
+async function realLaunch(c: HardConfig = cfg(), p: Child = h): Promise<void> {
   const tag = `real-${real++}`;
   const instance = await requestSingleInstance({ port: c.port, appId: c.appId, secretDir, argv: [tag, 'ü ✓', ''] });
   if (instance.isPrimary) {
@@ -58,7 +59,7 @@ async function realLaunch(c: HardConfig = cfg(), p: Proc = h): Promise<void> {
 }
 
 /** The holder's launches other than the real ones: must stay empty. */
-function injected(p: Proc = h): unknown[] {
+function injected(p: Child = h): unknown[] {
   return p.events('launch').filter((l) => !String((l['argv'] as string[])[0]).startsWith('real-'));
 }
 
@@ -83,8 +84,8 @@ function helloBody(appId = cfg().appId): Buffer {
 }
 
 /** Sum of the memory Buffers live in, after a GC. */
-async function bufferMemory(p: Proc = h): Promise<number> {
-  const m = await p.mem();
+async function bufferMemory(p: Child = h): Promise<number> {
+  const m = await memory(p);
   return m.arrayBuffers + m.external;
 }
 
@@ -313,7 +314,7 @@ describe('hostile input: rejected with a code, the holder keeps serving', () => 
     // loaded 2-core machine); the 256 MiB behind refused headers are not.
     assert.ok(during - before < 128 * MiB, `the holder held ${((during - before) / MiB).toFixed(1)} MiB more during the flood`);
     assert.ok(afterAll - before < 8 * MiB, `the holder kept ${((afterAll - before) / MiB).toFixed(1)} MiB after the flood`);
-    assert.ok(h.alive);
+    assert.ok(h.running);
     assert.deepEqual(injected(), []);
   });
 });

@@ -11,7 +11,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
-import { holder, instance, killAll, nastyArgv, type HardConfig, type Line, type Proc } from '../fixtures/hard-procs.js';
+import { killAll, type Child, type Line } from '../helpers/child.js';
+import { holder, instance, nastyArgv, type HardConfig } from '../helpers/hard.js';
 import { isErrorCode } from '../../src/lock/errors.js';
 
 const { port } = portsFor(import.meta.url);
@@ -32,8 +33,8 @@ function config(i: number, extra: Partial<HardConfig> = {}): HardConfig {
 }
 
 /** Resolves when every process has printed its first line (started or outcome) or exited. */
-async function settled(procs: Proc[], timeoutMs: number): Promise<void> {
-  await Promise.all(procs.map((p) => p.until(() => p.lines[0] ?? (!p.alive || undefined), timeoutMs, 'a first line')));
+async function settled(procs: Child[], timeoutMs: number): Promise<void> {
+  await Promise.all(procs.map((p) => p.until(() => p.lines[0] ?? (!p.running || undefined), timeoutMs, 'a first line')));
 }
 
 function tagOf(line: Line): string {
@@ -50,11 +51,11 @@ describe('storm: 50 launches at once', () => {
       await settled(procs, 60_000);
       const primaries = procs.filter((p) => p.lines[0]?.event === 'started');
       assert.equal(primaries.length, 1, `exactly one primary; first lines: ${JSON.stringify(procs.map((p) => p.lines[0]?.event))}`);
-      const primary = primaries[0] as Proc;
+      const primary = primaries[0] as Child;
       const others = procs.filter((p) => p !== primary);
 
       for (const p of others) {
-        const { code } = await p.exited;
+        const { code } = await p.closed;
         const outcome = p.lines[0] as Line;
         assert.equal(outcome['ok'], true, `launch failed: ${JSON.stringify(outcome)} ${p.stderr}`);
         assert.equal(code, 0);
@@ -68,7 +69,7 @@ describe('storm: 50 launches at once', () => {
       // Every answered launch was recorded before its reply; once the primary has exited, its
       // whole stdout is here, so a duplicate delivery could not hide.
       primary.send('close');
-      assert.equal((await primary.exited).code, 0);
+      assert.equal((await primary.closed).code, 0);
       const launches = primary.events('launch');
       const tags = launches.map(tagOf).sort();
       const expected = others.map((p) => `storm-${round}-${procs.indexOf(p)}`).sort();
@@ -90,12 +91,12 @@ describe('the holder SIGKILLed in the middle of a storm', () => {
     const procs = Array.from({ length: LAUNCHES }, (_, i) => instance(cfg, nastyArgv(`kill-${i}`)));
     await first.until(() => first.events('launch').length >= 10, 60_000, '10 launches at the first holder');
     first.kill('SIGKILL');
-    await first.exited;
+    await first.closed;
     await settled(procs, 60_000);
 
     const tallies = { answered: 0, failed: 0, primary: 0 };
     const codes: Record<string, number> = {};
-    let newHolder: Proc | undefined;
+    let newHolder: Child | undefined;
     for (const p of procs) {
       const outcome = p.lines[0];
       assert.ok(outcome, `launch ${procs.indexOf(p)} printed nothing: ${p.stderr}`);
@@ -104,7 +105,7 @@ describe('the holder SIGKILLed in the middle of a storm', () => {
         newHolder = p;
         continue;
       }
-      const { code } = await p.exited;
+      const { code } = await p.closed;
       assert.equal(outcome.event, 'outcome');
       if (outcome['ok'] === true) {
         assert.equal(code, 0);
@@ -132,8 +133,8 @@ describe('the holder SIGKILLed in the middle of a storm', () => {
     }
 
     newHolder.send('close');
-    assert.equal((await newHolder.exited).code, 0);
-    if (later !== newHolder) await later.exited;
+    assert.equal((await newHolder.closed).code, 0);
+    if (later !== newHolder) await later.closed;
     // Nothing delivered twice, across both holders; every answered launch was delivered.
     const recorded = [...first.events('launch'), ...newHolder.events('launch')].map(tagOf);
     assert.equal(new Set(recorded).size, recorded.length, `a launch was delivered twice: ${recorded.sort().join(' ')}`);

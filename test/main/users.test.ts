@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
-import { holder, instance, killAll, NOBODY_FIXTURE, Proc, type HardConfig } from '../fixtures/hard-procs.js';
+import { Child, killAll } from '../helpers/child.js';
+import { holder, instance, NOBODY_FIXTURE, type HardConfig } from '../helpers/hard.js';
 import { secretPath, loadOrCreateSecret } from '../../src/main/secret.js';
 
 const { port } = portsFor(import.meta.url);
@@ -36,8 +37,8 @@ after(async () => {
 });
 
 async function asNobody(args: string[]): Promise<Record<string, unknown>> {
-  const p = new Proc(NOBODY_FIXTURE, args, { uid: NOBODY, gid: NOBODY, env: { PATH: process.env['PATH'] ?? '' } });
-  const { code } = await p.exited;
+  const p = new Child([NOBODY_FIXTURE, ...args], { uid: NOBODY, gid: NOBODY, env: { PATH: process.env['PATH'] ?? '' } });
+  const { code } = await p.closed;
   assert.equal(code, 0, `fixture failed: ${p.stderr}`);
   return p.lines[0] as Record<string, unknown>;
 }
@@ -71,13 +72,13 @@ describe('another local user (nobody) against root', { skip }, () => {
     });
     await launcher.until(() => launcher.lines[0], 30_000, 'the launcher outcome');
     assert.equal(launcher.lines[0]?.['code'], 'EAUTH', JSON.stringify(launcher.lines) + launcher.stderr);
-    assert.equal((await launcher.exited).code, 1);
+    assert.equal((await launcher.closed).code, 1);
 
     // Root's own launch still gets through, and it is the only one the handler ever saw.
     const own = instance(cfg, ['--from-root']);
-    assert.equal((await own.exited).code, 0, JSON.stringify(own.lines));
+    assert.equal((await own.closed).code, 0, JSON.stringify(own.lines));
     h.send('close');
-    await h.exited;
+    await h.closed;
     assert.deepEqual(h.events('launch').map((l) => l['argv']), [['--from-root']]);
     assert.equal(JSON.stringify(h.lines).includes(marker), false);
   });
