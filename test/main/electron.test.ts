@@ -1,11 +1,9 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { App } from 'electron';
 import {
   focusWindow,
@@ -18,13 +16,13 @@ import type { ElectronApp, ElectronSecondInstanceListener, FocusableWindow, Seco
 import type { LaunchReply } from '../../src/main/types.js';
 import { StandInApp, fitsElectron } from '../fixtures/electron-stand-in.js';
 import { portsFor } from '../helpers/ports.js';
+import { Child, HANG_GUARD_MS, fixture, killAll, type Line } from '../helpers/child.js';
 
 const { port } = portsFor(import.meta.url);
-const launcherJs = fileURLToPath(new URL('../fixtures/electron-launcher.js', import.meta.url));
+const launcherJs = fixture('electron-launcher');
 const secretDir = mkdtempSync(join(tmpdir(), 'lock-socket-electron-'));
-const children = new Set<ChildProcess>();
 after(() => {
-  for (const child of children) child.kill('SIGKILL');
+  killAll();
   rmSync(secretDir, { recursive: true, force: true });
 });
 
@@ -60,58 +58,24 @@ interface Run {
 }
 
 function launch(args: string[], options: Record<string, unknown>, cwd = secretDir): Run {
-  const child = spawn(process.execPath, [launcherJs, ...args], {
+  const child = new Child([launcherJs, ...args], {
     cwd,
     env: { ...process.env, LOCK_SOCKET_TEST_OPTIONS: JSON.stringify({ appId: 'com.example.electron-test', secretDir, ...options }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
-  const lines: unknown[] = [];
-  const text: string[] = [];
-  const waiting: Array<{ key: string; resolve: (v: Record<string, unknown>) => void }> = [];
-  let buffered = '';
-  const onText = (chunk: string, isStderr: boolean): void => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      let parsed: unknown;
-      try {
-        parsed = isStderr ? undefined : JSON.parse(line);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed && typeof parsed === 'object') {
-        lines.push(parsed);
-        for (const w of waiting.filter((w) => w.key in (parsed as object))) {
-          waiting.splice(waiting.indexOf(w), 1);
-          w.resolve(parsed as Record<string, unknown>);
-        }
-      } else text.push(line);
-    }
-  };
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => onText(c, false));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => onText(c, true));
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
+  const json = (): Line[] => child.lines.filter((l) => l.event !== 'text');
   return {
-    child,
-    lines,
-    text,
-    exited,
-    line(key) {
-      const found = lines.find((l) => typeof l === 'object' && l !== null && key in l);
-      if (found) return Promise.resolve(found as Record<string, unknown>);
-      return new Promise((resolve, reject) => {
-        waiting.push({ key, resolve });
-        void exited.then(() => reject(new Error(`launcher exited without a "${key}" line: ${JSON.stringify(lines)} ${text.join('\n')}`)));
-      });
+    child: child.process,
+    get lines() {
+      return json();
     },
+    // What the launcher printed that is not JSON (e.g. the holder's message), stdout then stderr.
+    get text() {
+      return [...child.lines.filter((l) => l.event === 'text').map((l) => l['text'] as string), ...child.stderr.split('\n')];
+    },
+    // After the exit *and* all output read, so `text` and `lines` are complete by then.
+    exited: child.closed.then((exit) => exit.code),
+    line: (key) => child.find((l) => l.event !== 'text' && key in l, HANG_GUARD_MS, `a "${key}" line`) as Promise<Record<string, unknown>>,
   };
 }
 
