@@ -22,7 +22,7 @@ import {
 } from './constants.js';
 import { awaitRelease, forward, HolderGone, queryStatus, type Peer } from './launcher.js';
 import { Holder } from './primary.js';
-import { loadOrCreateSecret, loadOrCreateSecretSync } from './secret.js';
+import { loadOrCreateSecret, secretFollower } from './secret.js';
 import type { Delivery, HolderStatus, JsonValue, Launch, LaunchReply, ReplyFunction, SecondInstanceListener } from './types.js';
 
 const debug = debuglog('lock-socket');
@@ -242,14 +242,15 @@ export async function requestSingleInstance(options: SingleInstanceOptions): Pro
   const s = settings(options);
   const secret = await loadOrCreateSecret(s.appId, s.secretDir);
   let instance: SingleInstance | undefined;
+  const currentSecret = secretFollower(s.appId, s.secretDir);
   const holder = new Holder(
     {
       appId: s.appId,
-      // Re-read at each connection (a few syscalls); if the file has become unreadable, the
-      // secret the holder started with still serves the launches that know it.
+      // Followed at each connection (one lstat unless the file changed); if the file has become
+      // unreadable, the secret the holder started with still serves the launches that know it.
       secret: () => {
         try {
-          return loadOrCreateSecretSync(s.appId, s.secretDir);
+          return currentSecret();
         } catch (error) {
           debug('secret unreadable, using the one read at start: %s', (error as Error).message);
           return secret;

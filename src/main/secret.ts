@@ -94,7 +94,35 @@ export async function loadOrCreateSecret(appId: string, dir: string = defaultSec
   return loadOrCreateSecretSync(appId, dir);
 }
 
-/** The same, synchronously: for the holder, which reads the file again at each connection. */
+/**
+ * For a holder, which needs the secret at every connection: returns a function that gives the
+ * current secret, read again only when the file changed (deleted and recreated, replaced) and
+ * otherwise checked with a single lstat — a full read is five syscalls plus the directory checks.
+ */
+export function secretFollower(appId: string, dir: string = defaultSecretDir()): () => Buffer {
+  const file = secretPath(appId, dir);
+  let cached: { key: string; secret: Buffer } | undefined;
+  return () => {
+    // The key is taken *before* reading: a change after it shows as a new key on the next call.
+    const key = fileKey(file);
+    if (cached !== undefined && key !== '' && key === cached.key) return cached.secret;
+    const secret = loadOrCreateSecretSync(appId, dir);
+    cached = { key, secret };
+    return secret;
+  };
+}
+
+/** Identity and version of a file ('' when it is missing or unreadable). */
+function fileKey(file: string): string {
+  try {
+    const st = lstatSync(file);
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
+/** The same, synchronously. */
 export function loadOrCreateSecretSync(appId: string, dir: string = defaultSecretDir()): Buffer {
   ensurePrivateDir(dir);
   const file = secretPath(appId, dir);

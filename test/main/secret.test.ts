@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultSecretDir, loadOrCreateSecret, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
+import { defaultSecretDir, loadOrCreateSecret, secretFollower, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
 import { SECRET_BYTES } from '../../src/main/constants.js';
 import { LockSocketError } from '../../src/lock/errors.js';
 
@@ -120,6 +120,26 @@ describe('defaultSecretDir and secretPath', () => {
     }
     assert.equal(names.size, ids.length, 'two appIds share a file');
     assert.match(path.basename(secretPath('com.example.app', dir)), /^com\.example\.app-[0-9a-f]{16}\.key$/);
+  });
+});
+
+describe('secretFollower (the holder\'s view)', () => {
+  test('follows the file: the same secret while unchanged, the new one after a rewrite or a re-creation', async () => {
+    const dir = freshDir();
+    const follow = secretFollower('com.follow', dir);
+    const first = follow();
+    assert.equal(first.length, SECRET_BYTES);
+    assert.deepEqual(follow(), first);
+    assert.deepEqual(await loadOrCreateSecret('com.follow', dir), first, 'it created the file the others read');
+    const file = secretPath('com.follow', dir);
+    const rewritten = Buffer.alloc(SECRET_BYTES, 7);
+    await new Promise((r) => setTimeout(r, 5)); // a later mtime, even on coarse clocks
+    await fs.writeFile(file, rewritten); // same inode, same size: only the times change
+    assert.deepEqual(follow(), rewritten);
+    await fs.rm(file);
+    const recreated = await loadOrCreateSecret('com.follow', dir);
+    assert.notDeepEqual(recreated, rewritten);
+    assert.deepEqual(follow(), recreated);
   });
 });
 
