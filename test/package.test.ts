@@ -121,6 +121,15 @@ test('no compiled file of the package imports electron at run time (only `import
   assert.deepEqual(offenders, []);
 });
 
+test('no shipped declaration file mentions electron, so plain-Node TypeScript users need no electron types', () => {
+  // A type import of 'electron' in a .d.ts is error TS2307 for every user without electron
+  // installed (unless they skip lib checks); the adapter's types are structural instead.
+  const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\/\/\/\s*<reference\s+types=)['"]electron(?:\/[^'"]*)?['"]/;
+  const declarations = [...files(join(root, 'dist', 'src'), '.d.ts')];
+  assert.ok(declarations.some((file) => file.endsWith(join('main', 'electron.d.ts'))), 'the adapter declarations are scanned');
+  assert.deepEqual(declarations.filter((file) => pattern.test(readFileSync(file, 'utf8'))), []);
+});
+
 test('the two bundled entry points share one LockSocketError class, and the bundled solo runs', () => {
   const script = `const a = require('lock-socket'); const b = require('lock-socket/main');
 console.log(a.LockSocketError === b.LockSocketError && a.LockSocket === b.LockSocket);`;

@@ -2,32 +2,37 @@
  * The Electron adapter: `app.requestSingleInstanceLock()` on top of lock-socket's launch
  * forwarding, with Electron's event shape plus a reply.
  *
- * Only *types* come from 'electron': `require('electron')` outside Electron throws (or tries to
- * download a binary), so a runtime import would make this module unusable from plain Node and
- * untestable without the binary. The caller passes its `app` in.
+ * Nothing comes from the electron package, not even types: loading it outside Electron throws
+ * (or tries to download a binary), so a runtime import would make this module unusable from plain
+ * Node; and a type import would break the type check of every plain-Node user of
+ * 'lock-socket/main' who has no electron installed (TS2307 in our .d.ts). The caller passes its
+ * `app` in; the structural types below are checked against Electron's own electron.d.ts by the
+ * tests (test/main/electron.test.ts), so a mismatch with the real API fails `npm test`.
  */
-import type { App, BrowserWindow } from 'electron';
 import { requestSingleInstance } from './instance.js';
 import type { SingleInstance, SingleInstanceOptions } from './instance.js';
 import type { JsonValue, Launch, LaunchReply } from './types.js';
 
 /**
- * The part of Electron's `app` the adapter touches, in Electron's own types: the real `app`
- * satisfies it, and so must a stand-in in tests. (`on` is spelled out because `Pick` would fix
- * Electron's `this` return type to `App`.)
+ * The part of Electron's `app` the adapter touches, with Electron's signatures: the real `app`
+ * satisfies it (a test assigns one), and so must a stand-in in tests.
  */
 export interface ElectronApp {
-  whenReady: App['whenReady'];
-  exit: App['exit'];
-  emit: App['emit'];
+  whenReady(): Promise<void>;
+  exit(exitCode?: number): void;
+  emit(event: string | symbol, ...args: any[]): boolean;
   on(event: 'will-quit', listener: (event: { readonly defaultPrevented: boolean }) => void): unknown;
 }
 
-/** The window methods `focusWindow` uses (any `BrowserWindow` has them). */
-export type FocusableWindow = Pick<
-  BrowserWindow,
-  'isDestroyed' | 'isMinimized' | 'restore' | 'isVisible' | 'show' | 'focus'
->;
+/** The window methods `focusWindow` uses (any `BrowserWindow` has them; a test assigns one). */
+export interface FocusableWindow {
+  isDestroyed(): boolean;
+  isMinimized(): boolean;
+  restore(): void;
+  isVisible(): boolean;
+  show(): void;
+  focus(): void;
+}
 
 /**
  * Variables a launch forwards unless `env` says otherwise: the Linux window-activation tokens
@@ -171,7 +176,10 @@ function printMessage(reply: LaunchReply): Promise<void> {
  * `app.on('second-instance', listener)` with every parameter inferred, including `reply` and
  * `event.launch` (see the note on the augmentation above). Returns `app`.
  */
-export function onSecondInstance<A extends Pick<App, 'on'>>(app: A, listener: ElectronSecondInstanceListener): A {
+export function onSecondInstance<A extends { on(event: 'second-instance', listener: ElectronSecondInstanceListener): unknown }>(
+  app: A,
+  listener: ElectronSecondInstanceListener,
+): A {
   app.on('second-instance', listener);
   return app;
 }

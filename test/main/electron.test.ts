@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { App } from 'electron';
+import type { App, BrowserWindow } from 'electron';
 import {
   focusWindow,
   getSingleInstance,
@@ -28,9 +28,10 @@ after(() => {
 
 // Type-level checks: compiled with the tests, never run. If the augmentation or the helper lose
 // their types, `npm test` fails at tsc.
-export function typeChecks(app: App): void {
+export function typeChecks(app: App, win: BrowserWindow): void {
   const adapted: ElectronApp = app; // the real app fits what the adapter asks for
-  void adapted;
+  const focusable: FocusableWindow = win; // and a real window what focusWindow asks for
+  void [adapted, focusable];
   const listener: ElectronSecondInstanceListener = (event, argv, workingDirectory, additionalData, reply) => {
     const a: string[] = argv;
     const w: string = workingDirectory;
