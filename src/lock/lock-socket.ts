@@ -205,6 +205,12 @@ export class LockSocket implements AsyncDisposable {
  * Takes the lock on `port` at `addr` (default per user) and returns its holder.
  *
  * @throws LockSocketError `ELOCKED` when it is held, or any error of {@link LockSocket.lock}.
+ * @example
+ * ```ts
+ * await using lock = await lockSocket(5197);
+ * lock.addr; //=> '127.3.232.1' (uid 1000; '127.0.0.1' for root and on macOS)
+ * await lockSocket(5197); // rejects: LockSocketError { code: 'ELOCKED' }
+ * ```
  */
 export async function lockSocket(port: number, addr?: string): Promise<LockSocket> {
   const lock = new LockSocket(addr === undefined ? { port } : { port, addr });
@@ -212,7 +218,15 @@ export async function lockSocket(port: number, addr?: string): Promise<LockSocke
   return lock;
 }
 
-/** Like {@link lockSocket}, but resolves to undefined when the lock is held. */
+/**
+ * Like {@link lockSocket}, but resolves to undefined when the lock is held.
+ *
+ * @example
+ * ```ts
+ * const lock = await tryLockSocket(5197);
+ * if (!lock) process.exit(75); // another copy holds it
+ * ```
+ */
 export async function tryLockSocket(port: number, addr?: string): Promise<LockSocket | undefined> {
   const lock = new LockSocket(addr === undefined ? { port } : { port, addr });
   return (await lock.tryLock()) ? lock : undefined;

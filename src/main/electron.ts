@@ -100,6 +100,13 @@ let lastApp: object | undefined;
  * has already been ended with the holder's exit code). Rejects with a `LockSocketError` when the
  * launch could be neither (e.g. a foreign program on the port): unlike Electron's `false`, that
  * is never confused with "delivered".
+ *
+ * @example
+ * ```ts
+ * if (await requestSingleInstanceLock(app, { port: 27182, appId: 'com.example.app' })) {
+ *   app.on('second-instance', (event, argv, workingDirectory, additionalData) => focusWindow(win, event.launch));
+ * } // else: forwarded, and app.exit(reply.exitCode) has been called
+ * ```
  */
 export async function requestSingleInstanceLock(app: ElectronApp, options: ElectronLockOptions): Promise<boolean> {
   const known = instances.get(app);

@@ -237,6 +237,16 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
  * Takes the lock and resolves as primary, or forwards this launch to the holder and resolves
  * with its reply. Rejects with a LockSocketError (a `code` from the README's table) otherwise:
  * a launch is never dropped silently.
+ *
+ * @example
+ * ```ts
+ * const instance = await requestSingleInstance({ port: 27182, appId: 'com.example.app' });
+ * if (instance.isPrimary) {
+ *   instance.on('second-instance', (launch, reply) => reply({ exitCode: 0, message: `opened ${launch.argv[2]}` }));
+ * } else {
+ *   instance.reply; //=> { exitCode: 0, message: 'opened notes.txt' }
+ * }
+ * ```
  */
 export async function requestSingleInstance(options: SingleInstanceOptions): Promise<SingleInstance> {
   const s = settings(options);
@@ -309,7 +319,15 @@ export interface StatusOptions {
   handshakeTimeout?: number;
 }
 
-/** Who holds the lock, or undefined when nobody does. Takes nothing and sends no argv. */
+/**
+ * Who holds the lock, or undefined when nobody does. Takes nothing and sends no argv.
+ *
+ * @example
+ * ```ts
+ * await instanceStatus({ port: 27182, appId: 'com.example.app' });
+ * //=> { addr: '127.0.0.1', port: 27182, pid: 4242, appId: 'com.example.app', version: '0.1.0', startedAt: 1764140000000, verified: true }
+ * ```
+ */
 export async function instanceStatus(options: StatusOptions): Promise<HolderStatus | undefined> {
   const port = validatePort(options.port);
   const addr = options.addr ?? defaultAddress();
