@@ -104,7 +104,7 @@ let lastApp: object | undefined;
  * @example
  * ```ts
  * if (await requestSingleInstanceLock(app, { port: 27182, appId: 'com.example.app' })) {
- *   app.on('second-instance', (event, argv, workingDirectory, additionalData) => focusWindow(win, event.launch));
+ *   onSecondInstance(app, (event, argv) => { focusWindow(win, event.launch); openFiles(argv); });
  * } // else: forwarded, and app.exit(reply.exitCode) has been called
  * ```
  */
