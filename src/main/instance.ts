@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import { LockSocket } from '../lock/lock-socket.js';
-import { defaultAddress, validatePort } from '../lock/address.js';
+import { defaultAddress, validateAddress, validatePort } from '../lock/address.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_ARG_BYTES,
@@ -114,7 +114,7 @@ function settings(options: SingleInstanceOptions): Settings {
   return {
     port: validatePort(options.port),
     appId,
-    addr: options.addr ?? defaultAddress(),
+    addr: options.addr === undefined ? defaultAddress() : validateAddress(options.addr),
     argv: [...argv],
     cwd: options.cwd ?? process.cwd(),
     data: options.data,
@@ -330,7 +330,9 @@ export interface StatusOptions {
  */
 export async function instanceStatus(options: StatusOptions): Promise<HolderStatus | undefined> {
   const port = validatePort(options.port);
-  const addr = options.addr ?? defaultAddress();
+  // Validated here too: a status query connects without ever building a LockSocket, and must
+  // never reach beyond loopback either.
+  const addr = options.addr === undefined ? defaultAddress() : validateAddress(options.addr);
   const appId = options.appId ?? '';
   const secret = appId === '' ? undefined : await loadOrCreateSecret(appId, options.secretDir);
   const handshakeTimeout = positive(options.handshakeTimeout, 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS);

@@ -287,6 +287,12 @@ describe('wait for release, status, close', () => {
     await rejectsWith(queued, ErrorCode.ECLOSED);
   });
 
+  test('instanceStatus refuses a non-loopback address before connecting anywhere', async () => {
+    await rejectsWith(instanceStatus({ port: port(25), addr: '10.0.0.1' }), ErrorCode.ENOTLOOPBACK);
+    await rejectsWith(instanceStatus({ port: port(25), addr: 'localhost' }), ErrorCode.EINVALIDADDR);
+    await rejectsWith(requestSingleInstance(base(25, { addr: '8.8.8.8' })), ErrorCode.ENOTLOOPBACK);
+  });
+
   test('bad options are EINVALIDOPTION / EINVALIDPORT', async () => {
     await rejectsWith(requestSingleInstance({ port: port(24), appId: '' }), ErrorCode.EINVALIDOPTION);
     await rejectsWith(requestSingleInstance({ ...base(24), argv: [1 as unknown as string] }), ErrorCode.EINVALIDOPTION);
