@@ -1,9 +1,6 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { App, BrowserWindow } from 'electron';
 import {
   focusWindow,
@@ -16,15 +13,13 @@ import type { ElectronApp, ElectronSecondInstanceListener, FocusableWindow, Seco
 import type { LaunchReply } from '../../src/main/types.js';
 import { StandInApp, fitsElectron } from '../fixtures/electron-stand-in.js';
 import { portsFor } from '../helpers/ports.js';
+import { privateDir } from '../helpers/dirs.js';
 import { Child, HANG_GUARD_MS, fixture, killAll, type Line } from '../helpers/child.js';
 
 const { port } = portsFor(import.meta.url);
 const launcherJs = fixture('electron-launcher');
-const secretDir = mkdtempSync(join(tmpdir(), 'lock-socket-electron-'));
-after(() => {
-  killAll();
-  rmSync(secretDir, { recursive: true, force: true });
-});
+const secretDir = privateDir('lock-socket-electron-');
+after(() => killAll());
 
 // Type-level checks: compiled with the tests, never run. If the augmentation or the helper lose
 // their types, `npm test` fails at tsc.

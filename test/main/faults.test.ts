@@ -2,12 +2,10 @@
  * Faults of the holder that the launcher must survive with a code, and the holder with its life:
  * a frozen holder (SIGSTOP), a handler that throws, rejects or never answers.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
+import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child } from '../helpers/child.js';
 import { holder, type HardConfig } from '../helpers/hard.js';
 import { requestSingleInstance, type Delivery, type SingleInstanceOptions } from '../../src/main/index.js';
@@ -15,13 +13,9 @@ import { LockSocketError } from '../../src/lock/errors.js';
 
 const { port } = portsFor(import.meta.url);
 
-let secretDir: string;
-before(async () => {
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-faults-'));
-});
+const secretDir = privateDir('lock-socket-faults-');
 after(async () => {
   killAll();
-  await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 /** A launch from this process; it must be forwarded (a primary here means the holder was gone). */

@@ -7,11 +7,9 @@
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
-import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
+import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child } from '../helpers/child.js';
 import { holder, memory, type HardConfig } from '../helpers/hard.js';
 import { greet, launcherProof, rawLaunchFrame, Raw } from '../fixtures/hard-wire.js';
@@ -26,7 +24,7 @@ import { LockSocketError } from '../../src/lock/errors.js';
 const { port } = portsFor(import.meta.url);
 const MiB = 1024 * 1024;
 
-let secretDir: string;
+const secretDir = privateDir('lock-socket-hostile-');
 let h: Child;
 let small: Child;
 let secret: Buffer;
@@ -34,7 +32,6 @@ const cfg = (): HardConfig => ({ port: port(0), appId: 'com.example.hostile', se
 const smallCfg = (): HardConfig => ({ port: port(1), appId: 'com.example.hostile.small', secretDir, maxFrameBytes: 4096 });
 
 before(async () => {
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-hostile-'));
   // The long handshake timeout is deliberate: a holder that buffered what it should refuse
   // would still hold it when the memory is measured.
   [h, small] = await Promise.all([holder(cfg()), holder(smallCfg())]);
@@ -42,7 +39,6 @@ before(async () => {
 });
 after(async () => {
   killAll();
-  await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 let real = 0;

@@ -5,12 +5,10 @@
  *
  * LOCK_SOCKET_STORM_ROUNDS sets the number of rounds (default 1, the issue's full size is 20).
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
+import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child, type Line } from '../helpers/child.js';
 import { holder, instance, nastyArgv, type HardConfig } from '../helpers/hard.js';
 import { isErrorCode } from '../../src/lock/errors.js';
@@ -19,13 +17,9 @@ const { port } = portsFor(import.meta.url);
 const ROUNDS = Number(process.env['LOCK_SOCKET_STORM_ROUNDS'] ?? 1);
 const LAUNCHES = 50;
 
-let secretDir: string;
-before(async () => {
-  secretDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-storm-'));
-});
+const secretDir = privateDir('lock-socket-storm-');
 after(async () => {
   killAll();
-  await fs.rm(secretDir, { recursive: true, force: true });
 });
 
 function config(i: number, extra: Partial<HardConfig> = {}): HardConfig {
