@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { portsFor } from './helpers/ports.js';
+import { privateDir } from './helpers/dirs.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -161,4 +163,37 @@ test('src/lock imports only node:* and files of its own folder', () => {
       assert.match(spec, /^(node:[a-z_/]+|\.\/[\w.-]+\.js)$/, `${file} imports ${spec}`);
     }
   }
+});
+
+test('a primary whose secret exists never loads node:crypto; the first second instance does', (t) => {
+  // node:crypto costs ~3 ms to load (docs/benchmarks.md, P7): an app's start must not pay it.
+  // The check can fail both ways: the same process then forwards a launch to itself, which
+  // needs HMACs, and must see crypto loaded.
+  const { port } = portsFor(import.meta.url);
+  const secretDir = privateDir();
+  const options = JSON.stringify({ port: port(0), addr: '127.0.0.1', appId: 'com.crypto', secretDir, argv: ['x'] });
+  const script = `
+const loaded = () => process.moduleLoadList.includes('NativeModule crypto');
+const before = loaded();
+const { requestSingleInstance } = await import('lock-socket/main');
+const afterImport = loaded();
+const primary = await requestSingleInstance(${options});
+primary.on('second-instance', (launch, reply) => reply({ exitCode: 0 }));
+const afterPrimary = loaded();
+const second = await requestSingleInstance(${options});
+const afterSecond = loaded();
+await primary.close();
+console.log(JSON.stringify({ before, afterImport, primary: primary.isPrimary, afterPrimary, second: second.isPrimary, afterSecond }));`;
+  // The first run creates the secret (randomBytes: crypto is loaded then, rightly); the second
+  // is an ordinary start.
+  const first = node(['--input-type=module', '-e', script]);
+  assert.equal(first.status, 0, first.stderr);
+  const run = node(['--input-type=module', '-e', script]);
+  assert.equal(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as Record<string, boolean>;
+  if (result['before']) {
+    t.skip('node:crypto was loaded before the package (by the environment): nothing to measure');
+    return;
+  }
+  assert.deepEqual(result, { before: false, afterImport: false, primary: true, afterPrimary: false, second: false, afterSecond: true });
 });

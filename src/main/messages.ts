@@ -57,7 +57,9 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { maxArgs: DEFAULT_MAX_ARGS, maxArgBytes: DEFAULT_MAX_ARG_BYTES };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// Made at the first decode: TextDecoder loads Node's encoding module, which a primary needs only
+// once a second instance connects.
+let utf8: InstanceType<typeof TextDecoder> | undefined;
 const PREAMBLE_BYTES = MAGIC.length + 1;
 
 // -- encoding ----------------------------------------------------------------------------
@@ -135,7 +137,7 @@ function expectType(frame: Frame, type: number, name: string): void {
 /** Text of a payload, or EBADUTF8. Only ever called on a complete frame. */
 function text(bytes: Uint8Array): string {
   try {
-    return utf8.decode(bytes);
+    return (utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })).decode(bytes);
   } catch (cause) {
     throw new LockSocketError(ErrorCode.EBADUTF8, 'frame payload is not valid UTF-8', { cause });
   }

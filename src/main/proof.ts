@@ -3,8 +3,12 @@
  * that binds its role, the operation, the appId and both nonces: a proof is worthless on
  * another connection (new nonces), in the other direction (role), or for another app.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NONCE_BYTES, PROTOCOL_VERSION } from './constants.js';
+
+// node:crypto is fetched at the first proof or nonce, not imported: it costs ~3 ms to load, and a
+// primary needs it only when a second instance first connects, so an app's start never pays it
+// (docs/benchmarks.md, P7). A launcher needs it at once and pays the same either way.
+const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 export type Role = 'holder' | 'launcher';
 
@@ -17,7 +21,7 @@ let offset = 0;
 
 export function nonce(): Buffer {
   if (offset + NONCE_BYTES > pool.length) {
-    pool = randomBytes(NONCE_BYTES * POOL_NONCES);
+    pool = crypto().randomBytes(NONCE_BYTES * POOL_NONCES);
     offset = 0;
   }
   offset += NONCE_BYTES;
@@ -32,7 +36,7 @@ export function makeProof(
   launcherNonce: Buffer,
   holderNonce: Buffer,
 ): Buffer {
-  return createHmac('sha256', secret)
+  return crypto().createHmac('sha256', secret)
     .update(`lock-socket/${PROTOCOL_VERSION}\0${role}\0${op}\0`)
     .update(Buffer.from(appId, 'utf8'))
     .update('\0')
@@ -43,5 +47,5 @@ export function makeProof(
 
 /** Constant-time comparison; false for a missing proof or one of the wrong length. */
 export function proofMatches(expected: Buffer, received: Buffer | undefined): boolean {
-  return received !== undefined && received.length === expected.length && timingSafeEqual(expected, received);
+  return received !== undefined && received.length === expected.length && crypto().timingSafeEqual(expected, received);
 }

@@ -3,7 +3,6 @@
  * any browser page) can reach a loopback port, so the secret is what makes a peer "the same
  * user's app": it lives in a file only this user can read, in a directory only this user owns.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -80,8 +79,20 @@ export function secretPath(appId: string, dir: string = defaultSecretDir()): str
       .replace(/[^a-z0-9._-]+/g, '_')
       .replace(/^[._]+/, '')
       .slice(0, SLUG_MAX) || 'app';
-  const hash = createHash('sha256').update(appId, 'utf8').digest('hex').slice(0, 16);
-  return path.join(dir, `${slug}-${hash}.key`);
+  return path.join(dir, `${slug}-${fnv1a64(appId)}.key`);
+}
+
+/**
+ * FNV-1a, 64 bits, over the UTF-8 bytes, as 16 hex digits. Not a cryptographic hash, and it
+ * need not be one: it only names a file, and two appIds that collided would share one secret of
+ * the same user, which proves nothing more than either does (the appId is checked separately).
+ * Not sha256, because node:crypto costs ~3 ms to load, and a primary with its secret already on
+ * disk would otherwise load it at every start for this name alone (docs/benchmarks.md, P7).
+ */
+export function fnv1a64(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
+  return hash.toString(16).padStart(16, '0');
 }
 
 /**
@@ -218,6 +229,8 @@ function readSecret(file: string): Buffer | undefined {
  * and nobody ever sees a half-written file.
  */
 function createSecret(file: string): Buffer {
+  // Fetched here, not imported: only the very first launch of an app creates its secret.
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const secret = randomBytes(SECRET_BYTES);
   try {

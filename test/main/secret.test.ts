@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultSecretDir, loadOrCreateSecret, secretFollower, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
+import { defaultSecretDir, fnv1a64, loadOrCreateSecret, secretFollower, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
 import { SECRET_BYTES } from '../../src/main/constants.js';
 import { LockSocketError } from '../../src/lock/errors.js';
 
@@ -105,6 +105,13 @@ describe('defaultSecretDir and secretPath', () => {
     const outs = await Promise.all(envs.map((env) => run(pathFixture, ['com.x'], { env }).done));
     const expected = `${secretPath('com.x')}\n`;
     for (const out of outs) assert.equal(out, expected);
+  });
+
+  test('the hash in the file name is FNV-1a 64 over the UTF-8 bytes (published test vectors)', () => {
+    assert.equal(fnv1a64(''), 'cbf29ce484222325');
+    assert.equal(fnv1a64('a'), 'af63dc4c8601ec8c');
+    assert.equal(fnv1a64('foobar'), '85944171f73967e8');
+    assert.ok(secretPath('com.example.app', '/d').endsWith(`-${fnv1a64('com.example.app')}.key`));
   });
 
   test('file names are readable slugs plus a hash and never leave the directory', () => {
