@@ -25,6 +25,11 @@ export const DEFAULT_RETRIES = 7;
 export const PROTOCOL_VERSION = 1;
 /** Magic value opening the first frame of each side: ASCII "LKSK". */
 export const MAGIC = Buffer.from('LKSK', 'latin1');
+/**
+ * How long the holder keeps a connection open after its last frame (a REPLY, a status answer, an
+ * ERROR) for the launcher to close it first; past this the holder closes it anyway.
+ */
+export const LINGER_MS = 1000;
 /** Bytes of the per-user secret and of each nonce. */
 export const SECRET_BYTES = 32;
 export const NONCE_BYTES = 32;

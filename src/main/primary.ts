@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
+import { LINGER_MS } from './constants.js';
 import { FrameDecoder, FrameType, type Frame } from './frame.js';
 import {
   decodeHello,
@@ -162,7 +163,7 @@ export class Holder {
         );
         if (hello.op === Op.STATUS) {
           done = true;
-          socket.end();
+          leaveCloseToPeer(socket);
         }
         return;
       }
@@ -224,7 +225,10 @@ export class Holder {
       if (answered) return;
       const checked = validateReply(value, this.#o.limits.maxArgBytes); // throws into the handler: its bug, its stack
       answered = true;
-      if (!socket.destroyed) socket.end(encodeReply(checked));
+      if (socket.destroyed) return;
+      socket.write(encodeReply(checked));
+      socket.uncork();
+      leaveCloseToPeer(socket);
     };
     const fail = (error: LockSocketError) => {
       if (answered) return;
@@ -275,7 +279,22 @@ export class Holder {
 }
 
 /**
- * Sends an ERROR frame and half-closes; never lets a stuck peer keep the socket (1 s at most).
+ * After the holder's last frame, the launcher closes first (it does as soon as it has read it):
+ * the side that closes first keeps the connection in TIME_WAIT for a minute, and on the
+ * launcher's side that is its own ephemeral port instead of the lock's port, which otherwise
+ * gathered one TIME_WAIT socket per launch (thousands in a benchmark loop; each made connect()
+ * and close() on that port measurably slower: docs/benchmarks.md, P3). The holder's socket ends
+ * when the launcher's FIN arrives (allowHalfOpen is off), or at LINGER_MS for a launcher that
+ * never closes.
+ */
+function leaveCloseToPeer(socket: Socket): void {
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Sends an ERROR frame and half-closes; never lets a stuck peer keep the socket (LINGER_MS at most).
  * It does not destroy the socket as soon as the frame is written: closing a socket with unread
  * input makes the kernel send RST and drop the frame still in its send queue, so a peer that was
  * still sending (an oversized frame, 100 000 arguments) would see a reset instead of the code.
@@ -286,5 +305,5 @@ function farewell(socket: Socket, code: LockSocketErrorCode, message: string): v
   socket.removeAllListeners('data');
   socket.resume();
   socket.end(encodeError(code, message));
-  setTimeout(() => socket.destroy(), 1000).unref();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

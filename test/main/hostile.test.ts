@@ -8,13 +8,14 @@ import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child } from '../helpers/child.js';
 import { holder, memory, type HardConfig } from '../helpers/hard.js';
 import { greet, launcherProof, rawLaunchFrame, Raw } from '../fixtures/hard-wire.js';
 import { requestSingleInstance, type SingleInstanceOptions } from '../../src/main/index.js';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_UNAUTHENTICATED, MAGIC, PROTOCOL_VERSION } from '../../src/main/constants.js';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_UNAUTHENTICATED, LINGER_MS, MAGIC, PROTOCOL_VERSION } from '../../src/main/constants.js';
 import { encodeFrame, FrameDecoder, FrameType } from '../../src/main/frame.js';
 import { encodeChallenge, encodeHello, encodeLaunch, Op } from '../../src/main/messages.js';
 import { nonce } from '../../src/main/proof.js';
@@ -373,6 +374,37 @@ function assertNoArgv(bytes: Buffer, marker: string): void {
   const frames = new FrameDecoder({ maxFrameBytes: MiB }).push(bytes);
   assert.ok(frames.every((f) => f.type === FrameType.HELLO), `frames other than HELLO: ${frames.map((f) => f.type)}`);
 }
+
+/** IPv4 connections in TIME_WAIT, as "localPort remotePort remoteAddr" (Linux: /proc/net/tcp). */
+function timeWait(): Set<string> {
+  const found = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const [, local, remote, state] = line.trim().split(/\s+/);
+    if (state !== '06' || !local || !remote) continue;
+    found.add(`${parseInt(local.split(':')[1]!, 16)} ${parseInt(remote.split(':')[1]!, 16)} ${remote}`);
+  }
+  return found;
+}
+
+describe('teardown: the launcher closes first, and the holder never waits for ever', () => {
+  test('after its REPLY the holder leaves the close to the launcher: no TIME_WAIT gathers on the lock port', async (t) => {
+    if (!existsSync('/proc/net/tcp')) return t.skip('no /proc/net/tcp (not Linux): TIME_WAIT sockets cannot be listed');
+    const before = timeWait();
+    for (let i = 0; i < 5; i++) await realLaunch();
+    const added = [...timeWait()].filter((entry) => !before.has(entry)).map((entry) => entry.split(' ').map(Number));
+    assert.deepEqual(added.filter(([local]) => local === port(0)), [], 'TIME_WAIT sockets on the lock port');
+    assert.ok(added.filter(([, remote]) => remote === port(0)).length >= 5, `the launchers' side keeps the TIME_WAIT: ${JSON.stringify(added)}`);
+  });
+
+  test('a launcher that never closes after its REPLY is closed by the holder (LINGER_MS)', async () => {
+    const g = await greet(port(0), cfg().appId);
+    const proof = launcherProof(secret, cfg().appId, g.launcherNonce, g.challenge);
+    await g.raw.write(encodeLaunch({ proof, argv: ['real-lingering'], cwd: '/', data: undefined, env: {}, pid: 1 }));
+    assert.deepEqual([(await g.raw.next())?.type, (await g.raw.next())?.type], [FrameType.ACCEPTED, FrameType.REPLY]);
+    await g.raw.untilClosed(LINGER_MS + 10_000);
+    await realLaunch();
+  });
+});
 
 describe('squatters on the port never see argv', () => {
   test('a silent TCP server on 127.0.0.1: ETIMEDOUT within the handshake timeout', { timeout: 30_000 }, async () => {
