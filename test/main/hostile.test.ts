@@ -389,11 +389,24 @@ function timeWait(): Set<string> {
 describe('teardown: the launcher closes first, and the holder never waits for ever', () => {
   test('after its REPLY the holder leaves the close to the launcher: no TIME_WAIT gathers on the lock port', async (t) => {
     if (!existsSync('/proc/net/tcp')) return t.skip('no /proc/net/tcp (not Linux): TIME_WAIT sockets cannot be listed');
-    const before = timeWait();
-    for (let i = 0; i < 5; i++) await realLaunch();
-    const added = [...timeWait()].filter((entry) => !before.has(entry)).map((entry) => entry.split(' ').map(Number));
-    assert.deepEqual(added.filter(([local]) => local === port(0)), [], 'TIME_WAIT sockets on the lock port');
-    assert.ok(added.filter(([, remote]) => remote === port(0)).length >= 5, `the launchers' side keeps the TIME_WAIT: ${JSON.stringify(added)}`);
+    // A holder on a port of its own, so every TIME_WAIT socket that names the port comes from
+    // these launches (sets, not counts: Linux may reuse a launcher's ephemeral port).
+    const p = port(20);
+    const options = { port: p, addr: '127.0.0.1', appId: cfg().appId, secretDir };
+    const primary = await requestSingleInstance(options);
+    assert.equal(primary.isPrimary, true);
+    primary.on('second-instance', (_launch, reply) => reply({ exitCode: 0 }));
+    let entries: number[][];
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await requestSingleInstance({ ...options, argv: [`x${i}`] })).reply?.exitCode, 0);
+      // Listed before the holder closes: closing it destroys connections whose launcher's FIN
+      // may still be in flight, and such a simultaneous close leaves TIME_WAIT on both sides.
+      entries = [...timeWait()].map((entry) => entry.split(' ').map(Number));
+    } finally {
+      await primary.close();
+    }
+    assert.deepEqual(entries.filter(([local]) => local === p), [], 'TIME_WAIT sockets on the lock port');
+    assert.ok(entries.some(([, remote]) => remote === p), "the launchers' side keeps the TIME_WAIT (so the list is read right)");
   });
 
   test('a launcher that never closes after its REPLY is closed by the holder (LINGER_MS)', async () => {
