@@ -94,7 +94,6 @@ export class Holder {
       return;
     }
     if (!this.#o.keepAlive) socket.unref();
-    socket.setNoDelay(true);
     if (this.#sockets.size >= this.#o.maxConnections) {
       debug('refusing a connection: %d open', this.#sockets.size);
       farewell(socket, ErrorCode.EBUSY, `the holder already serves ${this.#o.maxConnections} connections`);
@@ -238,11 +237,14 @@ export class Holder {
     const entry: Queued = { launch, reply, fail };
     if (this.#dispatch) {
       // Corked, so that a handler that replies at once sends ACCEPTED and REPLY in one segment
-      // (end() uncorks); otherwise ACCEPTED goes out on the next tick.
+      // (reply() uncorks); otherwise ACCEPTED goes out on the next tick, alone.
       socket.cork();
       socket.write(encodeAccepted(false));
       this.#run(entry);
-      process.nextTick(() => socket.uncork());
+      process.nextTick(() => {
+        if (!answered) lateReply(socket);
+        socket.uncork();
+      });
       return () => {
         answered = true;
       };
@@ -252,6 +254,7 @@ export class Holder {
       return () => {};
     }
     this.#queue.push(entry);
+    lateReply(socket);
     socket.write(encodeAccepted(true));
     debug('launch queued (%d waiting)', this.#queue.length);
     // A queued launch whose launcher has gone is dropped: that launcher has already exited non-zero.
@@ -276,6 +279,18 @@ export class Holder {
       handlerFailed(error);
     }
   }
+}
+
+/**
+ * Nagle off for a connection whose REPLY (or ERROR) will follow an ACCEPTED sent on its own:
+ * with Nagle, that second frame would wait for the ACK of the first, which the launcher (having
+ * nothing to send) delays by up to 40 ms. Not done for every connection: the common case, a
+ * handler that replies at once, sends ACCEPTED and REPLY in one write, and every other frame of
+ * the holder answers one of the launcher's, which carries the ACK — the setsockopt() call was 2 %
+ * of a forwarded launch (docs/benchmarks.md, P3).
+ */
+function lateReply(socket: Socket): void {
+  if (!socket.destroyed) socket.setNoDelay(true);
 }
 
 /**
