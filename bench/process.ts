@@ -132,13 +132,29 @@ export async function takeoverRow(secretDir: string, rounds: number, warmup: num
  * P7: a temporary app with node_modules holding two empty packages and lock-socket (a symlink to
  * this checkout), and the probe beside them. Each sample is a fresh process.
  */
-export async function importRow(dir: string, rounds: number, warmup: number): Promise<{ main: Summary; root: Summary; empty: Summary; own: Summary }> {
+export interface ImportSamples {
+  main: Summary;
+  root: Summary;
+  empty: Summary;
+  /** lock-socket/main and the empty package, each with the built-ins imported before the clock. */
+  own: Summary;
+  emptyBuiltins: Summary;
+  /** An empty package that loads node:net the way the bundle does (getBuiltinModule). */
+  net: Summary;
+}
+
+export async function importRow(dir: string, rounds: number, warmup: number): Promise<ImportSamples> {
   const app = path.join(dir, 'import-app');
-  for (const name of ['empty-warm', 'empty']) {
+  const packages: Record<string, string> = {
+    'empty-warm': 'export {};\n',
+    empty: 'export {};\n',
+    'net-only': "process.getBuiltinModule('node:net');\nexport {};\n",
+  };
+  for (const [name, code] of Object.entries(packages)) {
     const pkg = path.join(app, 'node_modules', name);
     mkdirSync(pkg, { recursive: true });
     writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', exports: './index.js' }));
-    writeFileSync(path.join(pkg, 'index.js'), 'export {};\n');
+    writeFileSync(path.join(pkg, 'index.js'), code);
   }
   symlinkSync(packageRoot(), path.join(app, 'node_modules', 'lock-socket'), 'dir');
   const probe = path.join(app, 'probe.mjs');
@@ -148,10 +164,20 @@ export async function importRow(dir: string, rounds: number, warmup: number): Pr
     if (exit.code !== 0) throw new Error(`P7 probe for ${specifier} exited with ${exit.code}`);
     return BigInt(exit.stdout.trim());
   };
-  const [main, rootEntry, empty, own] = await interleave(
-    [() => measure('lock-socket/main'), () => measure('lock-socket'), () => measure('empty'), () => measure('lock-socket/main', 'builtins')],
+  const samples = await interleave(
+    [
+      () => measure('lock-socket/main'),
+      () => measure('lock-socket'),
+      () => measure('empty'),
+      () => measure('lock-socket/main', 'builtins'),
+      // The baseline of the line above: importing the built-ins leaves work behind that lands in
+      // the next import (~3 ms here), so "own code" compares two imports that both follow it.
+      () => measure('empty', 'builtins'),
+      () => measure('net-only'),
+    ],
     rounds,
     warmup,
   );
-  return { main: summarize(main as bigint[]), root: summarize(rootEntry as bigint[]), empty: summarize(empty as bigint[]), own: summarize(own as bigint[]) };
+  const [main, root, empty, own, emptyBuiltins, net] = samples.map((s) => summarize(s as bigint[])) as [Summary, Summary, Summary, Summary, Summary, Summary];
+  return { main, root, empty, own, emptyBuiltins, net };
 }
