@@ -15,6 +15,7 @@ import {
   tryLockSocket,
 } from '../../src/lock/index.js';
 import { portsFor } from '../helpers/ports.js';
+import { nobody } from '../helpers/nobody.js';
 
 const { port } = portsFor(import.meta.url);
 const lockIndexUrl = new URL('../../src/lock/index.js', import.meta.url).href;
@@ -234,11 +235,9 @@ describe('errors from the operating system', () => {
      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, cause: e.cause?.code })); }`;
 
   test('EACCES for port 80 without the right to bind it (run as user nobody)', (t) => {
-    if (process.getuid?.() !== 0) return t.skip('needs root to start a child as user nobody');
-    const nobody = runChild('id', ['-u', 'nobody']);
-    const uid = Number(nobody.stdout.trim());
-    if (nobody.status !== 0 || !Number.isInteger(uid)) return t.skip('no user nobody on this host');
-    const gid = Number(runChild('id', ['-g', 'nobody']).stdout.trim());
+    const user = nobody();
+    if (typeof user === 'string') return t.skip(user);
+    const { uid, gid } = user;
     const child = runChild(process.execPath, ['--input-type=module', '-e', script(80, '127.0.0.1')], { uid, gid });
     assert.equal(child.status, 0, child.stderr);
     const result = JSON.parse(child.stdout) as { code?: string; locked?: boolean; cause?: string; message?: string };

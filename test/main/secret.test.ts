@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultSecretDir, fnv1a64, loadOrCreateSecret, secretFollower, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
 import { SECRET_BYTES } from '../../src/main/constants.js';
 import { LockSocketError } from '../../src/lock/errors.js';
+import { nobodySkip } from '../helpers/nobody.js';
 
 const pathFixture = fileURLToPath(new URL('../fixtures/secret-path.js', import.meta.url));
 const loadFixture = fileURLToPath(new URL('../fixtures/secret-load.js', import.meta.url));
@@ -304,7 +305,7 @@ describe('refuses unsafe files and directories (ESECRET)', { skip: process.platf
     await rejectsSecret(loadOrCreateSecret('com.x', dir), /owned by uid 65534/);
   });
 
-  test('another local user (nobody) cannot read our secret', { skip: !isRoot && 'needs root to run as nobody' }, async () => {
+  test('another local user (nobody) cannot read our secret', { skip: nobodySkip() }, async () => {
     const dir = freshDir();
     const ours = await loadOrCreateSecret('com.x', dir);
     // Even with a traversable directory the file itself (0600) keeps them out.

@@ -11,24 +11,26 @@ import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
 import { Child, killAll } from '../helpers/child.js';
 import { holder, instance, NOBODY_FIXTURE, type HardConfig } from '../helpers/hard.js';
+import { nobody, nobodySkip } from '../helpers/nobody.js';
 import { secretPath, loadOrCreateSecret } from '../../src/main/secret.js';
 
 const { port } = portsFor(import.meta.url);
-const NOBODY = 65534;
-const isRoot = process.getuid?.() === 0;
-const skip = isRoot ? false : 'needs root to run a process as nobody (uid 65534)';
+const skip = nobodySkip();
+const user = nobody();
+const NOBODY = typeof user === 'string' ? -1 : user.uid;
+const NOBODY_GID = typeof user === 'string' ? -1 : user.gid;
 
 let rootDir: string;
 let nobodyDir: string;
 before(async () => {
-  if (!isRoot) return;
+  if (skip) return;
   rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-users-root-'));
   // The other user's own private directory: created for it, then handed over.
   const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-users-nobody-'));
   await fs.chmod(parent, 0o755);
   nobodyDir = path.join(parent, 'secrets');
   await fs.mkdir(nobodyDir, { mode: 0o700 });
-  await fs.chown(nobodyDir, NOBODY, NOBODY);
+  await fs.chown(nobodyDir, NOBODY, NOBODY_GID);
 });
 after(async () => {
   killAll();
@@ -37,7 +39,7 @@ after(async () => {
 });
 
 async function asNobody(args: string[]): Promise<Record<string, unknown>> {
-  const p = new Child([NOBODY_FIXTURE, ...args], { uid: NOBODY, gid: NOBODY, env: { PATH: process.env['PATH'] ?? '' } });
+  const p = new Child([NOBODY_FIXTURE, ...args], { uid: NOBODY, gid: NOBODY_GID, env: { PATH: process.env['PATH'] ?? '' } });
   const { code } = await p.closed;
   assert.equal(code, 0, `fixture failed: ${p.stderr}`);
   return p.lines[0] as Record<string, unknown>;
@@ -67,7 +69,7 @@ describe('another local user (nobody) against root', { skip }, () => {
     // it knows nobody's secret.
     const launcher = instance({ ...cfg, addr: '127.0.0.1', secretDir: nobodyDir, handshakeTimeout: 5000 }, ['--from-nobody', marker], {
       uid: NOBODY,
-      gid: NOBODY,
+      gid: NOBODY_GID,
       env: { PATH: process.env['PATH'] ?? '' },
     });
     await launcher.until(() => launcher.lines[0], 30_000, 'the launcher outcome');
