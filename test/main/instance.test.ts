@@ -116,7 +116,8 @@ describe('forwarding in one process', () => {
     await using primary = await requestSingleInstance(base(3));
     const deliveries: Delivery[] = [];
     const pending = [1, 2, 3].map((n) => requestSingleInstance(base(3, { argv: [`launch-${n}`], onDelivered: (d) => deliveries.push(d) })));
-    while (primary.queued < 3) await new Promise((r) => setTimeout(r, 10));
+    // Each launcher hears ACCEPTED a little after the holder has queued its launch: wait for both.
+    while (primary.queued < 3 || deliveries.length < 3) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(deliveries.map((d) => d.queued), [true, true, true]);
     const seen: string[] = [];
     primary.on('second-instance', (launch, reply) => {
