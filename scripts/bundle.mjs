@@ -4,7 +4,7 @@
 //   index.js  lock-socket: re-exports the lock's names from main.js (one LockSocketError class)
 //   solo.js   the CLI: its own self-contained copy, one file
 //
-// Why one file each: Node's ES-module loader costs about 2 ms per file on a loaded machine, about
+// Why one file each: Node's ES-module loader costs 1–2 ms per file on this 2-core machine, about
 // as much as compiling the whole package, and a second launch pays it at every start
 // (docs/benchmarks.md, P4, P5, P7). `lock-socket` alone loads the same bundle: two files, as it
 // was before with its own chunk, and one class per name for users who import both entries.
@@ -51,6 +51,8 @@ function importedNames(dir) {
   for (const file of readdirSync(dir, { recursive: true })) {
     if (!String(file).endsWith('.js')) continue;
     const code = readFileSync(join(dir, String(file)), 'utf8');
+    // A namespace import would reach names this list does not bind, and get undefined quietly.
+    if (/^import\s+\*\s+as\s+\w+\s+from\s*'node:/m.test(code)) throw new Error(`${file}: import * from a built-in; import the names instead`);
     for (const [, list, spec] of code.matchAll(/^import\s+(?:\w+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[\w/]+)';/gm)) {
       const set = found.get(spec) ?? new Set();
       for (const part of list.split(',')) {
