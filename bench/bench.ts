@@ -147,7 +147,7 @@ try {
   });
   await section('P7', async () => {
     const rounds = n(25);
-    const p7 = await importRow(dir, rounds, n(2));
+    const p7 = await importRow(dir, secretDir, rounds, n(2));
     const delta = p7.main.median - p7.empty.median;
     lines.push({
       row: 'P7',
@@ -164,6 +164,11 @@ try {
         `import('lock-socket/main') with node:net, node:crypto etc. imported first (lock-socket's own code): ${ms(p7.own.median)}, ` +
         `+${ms(p7.own.median - p7.emptyBuiltins.median)} over the empty package imported the same way (${ms(p7.emptyBuiltins.median)}); ` +
         `an empty package that loads node:net: ${ms(p7.net.median)}, +${ms(p7.net.median - p7.empty.median)}.`,
+    );
+    notes.push(
+      `P7 end to end, an app's start: import('lock-socket/main') + requestSingleInstance() as primary (secret on disk): ${ms(p7.primary.median)}; ` +
+        `the empty package + a raw exclusive listen: ${ms(p7.rawPrimary.median)}; +${ms(p7.primary.median - p7.rawPrimary.median)}. ` +
+        `node:crypto loaded by the primary: ${p7.primaryLoadedCrypto ? 'yes' : 'no'}.`,
     );
   });
 

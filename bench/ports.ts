@@ -17,4 +17,5 @@ export const PORTS = {
   p5Lib: 29030,
   p5Raw: 29031,
   p6Lib: 29040,
+  p7Lock: 29050,
 } as const;

@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { requestSingleInstance, secretPath } from '../src/main/index.js';
+import { loadOrCreateSecret } from '../src/main/secret.js';
 import type { Pair } from './inproc.js';
 import { ARGV } from './inproc.js';
 import { ADDR, APP_ID, PORTS } from './ports.js';
@@ -141,9 +142,15 @@ export interface ImportSamples {
   emptyBuiltins: Summary;
   /** An empty package that loads node:net the way the bundle does (getBuiltinModule). */
   net: Summary;
+  /** Import and take the lock as a primary does (secret on disk), against empty + a raw listen. */
+  primary: Summary;
+  rawPrimary: Summary;
+  /** Whether any primary sample had node:crypto loaded at its end. */
+  primaryLoadedCrypto: boolean;
 }
 
-export async function importRow(dir: string, rounds: number, warmup: number): Promise<ImportSamples> {
+export async function importRow(dir: string, secretDir: string, rounds: number, warmup: number): Promise<ImportSamples> {
+  await loadOrCreateSecret(APP_ID, secretDir); // a primary's ordinary start: the secret exists
   const app = path.join(dir, 'import-app');
   const packages: Record<string, string> = {
     'empty-warm': 'export {};\n',
@@ -159,10 +166,14 @@ export async function importRow(dir: string, rounds: number, warmup: number): Pr
   symlinkSync(packageRoot(), path.join(app, 'node_modules', 'lock-socket'), 'dir');
   const probe = path.join(app, 'probe.mjs');
   copyFileSync(sourceFixture('import-probe.mjs'), probe);
+  let primaryLoadedCrypto = false;
   const measure = async (specifier: string, mode = ''): Promise<bigint> => {
-    const exit = await run([probe, specifier, mode], true);
-    if (exit.code !== 0) throw new Error(`P7 probe for ${specifier} exited with ${exit.code}`);
-    return BigInt(exit.stdout.trim());
+    const args = mode === 'primary' ? [String(PORTS.p7Lock), APP_ID, secretDir] : [];
+    const exit = await run([probe, specifier, mode, ...args], true);
+    if (exit.code !== 0) throw new Error(`P7 probe for ${specifier} ${mode} exited with ${exit.code}`);
+    const [ns, crypto] = exit.stdout.trim().split(' ');
+    if (mode === 'primary' && specifier.startsWith('lock-socket') && crypto === '1') primaryLoadedCrypto = true;
+    return BigInt(ns ?? '');
   };
   const samples = await interleave(
     [
@@ -174,10 +185,14 @@ export async function importRow(dir: string, rounds: number, warmup: number): Pr
       // the next import (~3 ms here), so "own code" compares two imports that both follow it.
       () => measure('empty', 'builtins'),
       () => measure('net-only'),
+      () => measure('lock-socket/main', 'primary'),
+      () => measure('empty', 'primary'),
     ],
     rounds,
     warmup,
   );
-  const [main, root, empty, own, emptyBuiltins, net] = samples.map((s) => summarize(s as bigint[])) as [Summary, Summary, Summary, Summary, Summary, Summary];
-  return { main, root, empty, own, emptyBuiltins, net };
+  const [main, root, empty, own, emptyBuiltins, net, primary, rawPrimary] = samples.map((s) => summarize(s as bigint[])) as Summary[] as [
+    Summary, Summary, Summary, Summary, Summary, Summary, Summary, Summary,
+  ];
+  return { main, root, empty, own, emptyBuiltins, net, primary, rawPrimary, primaryLoadedCrypto };
 }
