@@ -18,4 +18,6 @@ export const PORTS = {
   p5Raw: 29031,
   p6Lib: 29040,
   p7Lock: 29050,
+  abA: 29060,
+  abB: 29061,
 } as const;
