@@ -320,5 +320,5 @@ function farewell(socket: Socket, code: LockSocketErrorCode, message: string): v
   socket.removeAllListeners('data');
   socket.resume();
   socket.end(encodeError(code, message));
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  leaveCloseToPeer(socket);
 }
