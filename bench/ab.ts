@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as Main from '../src/main/index.js';
-import { ADDR, PORTS } from './ports.js';
+import { ADDR, ARGV, PORTS } from './ports.js';
+import { interleave, summarize, time } from './stats.js';
 
 const [dirA, dirB, countText] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error('usage: node dist/bench/ab.js <build A: a copy of dist/src> <build B> [launches]');
@@ -19,34 +20,31 @@ const count = Number(countText ?? 4000);
 const load = (dir: string): Promise<typeof Main> => import(path.resolve(dir, 'main', 'index.js')) as Promise<typeof Main>;
 const [a, b] = await Promise.all([load(dirA), load(dirB)]);
 const secretDir = mkdtempSync(path.join(tmpdir(), 'lock-socket-ab-'));
-const argv = ['/usr/bin/app', '--open', '/home/user/notes/todo.md', '--new-window'];
 const options = (port: number): Main.SingleInstanceOptions => ({ port, addr: ADDR, appId: 'lock-socket-ab', secretDir });
-const sides = [
-  { m: a, o: options(PORTS.abA), samples: [] as number[] },
-  { m: b, o: options(PORTS.abB), samples: [] as number[] },
+const builds = [
+  { m: a, o: options(PORTS.abA) },
+  { m: b, o: options(PORTS.abB) },
 ];
-const holders = await Promise.all(sides.map((side) => side.m.requestSingleInstance(side.o)));
+const holders = await Promise.all(builds.map((build) => build.m.requestSingleInstance(build.o)));
 for (const holder of holders) {
   if (!holder.isPrimary) throw new Error(`port ${holder.port} is held by pid ${holder.holderPid}`);
   holder.on('second-instance', (_launch, reply) => reply({ exitCode: 0 }));
 }
-async function launch(side: (typeof sides)[number]): Promise<number> {
-  const start = process.hrtime.bigint();
-  const instance = await side.m.requestSingleInstance({ ...side.o, argv });
+async function launch(build: (typeof builds)[number]): Promise<void> {
+  const instance = await build.m.requestSingleInstance({ ...build.o, argv: ARGV });
   if (instance.isPrimary) throw new Error('a launch became primary');
-  return Number(process.hrtime.bigint() - start) / 1e3;
 }
+let samples: bigint[][];
 try {
-  // Warm-up as long as the run (V8 keeps optimising the launch for ~2000 of them), then the
-  // order alternates each round so that "who runs right after whom" hits both builds alike.
-  for (let i = 0; i < count; i++) for (const side of sides) await launch(side);
-  for (let i = 0; i < count; i++) {
-    for (const side of i % 2 ? [...sides].reverse() : sides) side.samples.push(await launch(side));
-  }
+  // Warm-up as long as the run: V8 keeps optimising the launch for ~2000 of them.
+  samples = await interleave(
+    builds.map((build) => () => time(() => launch(build))),
+    count,
+    count,
+  );
 } finally {
   await Promise.all(holders.map((holder) => holder.close()));
   rmSync(secretDir, { recursive: true, force: true });
 }
-const median = (values: number[]): number => values.sort((x, y) => x - y)[values.length >> 1] as number;
-const [ma, mb] = sides.map((side) => median(side.samples)) as [number, number];
+const [ma, mb] = samples.map((s) => summarize(s).median * 1000) as [number, number];
 console.log(`A ${dirA}: ${ma.toFixed(1)} µs   B ${dirB}: ${mb.toFixed(1)} µs   B/A ${(mb / ma).toFixed(3)}   (${count} launches each, medians)`);

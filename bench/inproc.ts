@@ -5,7 +5,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { tryLockSocket } from '../src/index.js';
 import { requestSingleInstance } from '../src/main/index.js';
-import { ADDR, APP_ID, PORTS } from './ports.js';
+import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
 import { interleave, summarize, time, type Summary } from './stats.js';
 
 export interface Pair {
@@ -149,8 +149,6 @@ function rawRequest(port: number, argv: string[], exchanges = 1): Promise<void> 
     socket.on('error', reject);
   });
 }
-
-export const ARGV = ['/usr/bin/app', '--open', '/home/user/notes/todo.md', '--new-window'];
 
 /** P3's diagnosis: its parts, timed interleaved in one loop (see p3Parts). */
 export interface P3Parts {

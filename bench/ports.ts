@@ -4,6 +4,8 @@
  */
 export const ADDR = '127.0.0.1';
 export const APP_ID = 'lock-socket-bench';
+/** The command line every forwarded launch of the bench carries. */
+export const ARGV = ['/usr/bin/app', '--open', '/home/user/notes/todo.md', '--new-window'];
 
 export const PORTS = {
   p1Lib: 29001,

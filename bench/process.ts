@@ -6,8 +6,7 @@ import path from 'node:path';
 import { requestSingleInstance, secretPath } from '../src/main/index.js';
 import { loadOrCreateSecret } from '../src/main/secret.js';
 import type { Pair } from './inproc.js';
-import { ARGV } from './inproc.js';
-import { ADDR, APP_ID, PORTS } from './ports.js';
+import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
 import { fixture, packageRoot, run, sourceFixture, startHolder, type Exit } from './procs.js';
 import { interleave, summarize, type Summary } from './stats.js';
 
