@@ -14,8 +14,8 @@
 // `node --enable-source-maps`. Built-ins are fetched with process.getBuiltinModule() instead of
 // imported (see `builtins` below). Types still come from tsc's .d.ts files in dist/src.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = `${root}dist/pkg`;
@@ -29,42 +29,44 @@ rmSync(out, { recursive: true, force: true });
 const builtins = {
   name: 'builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'builtin' }));
+    // One small module per importing file and built-in, binding only the names that file
+    // imports: a bundle holds no binding it does not use (util.parseArgs, for one, is a getter
+    // that loads a module, and only solo.js needs it).
+    b.onResolve({ filter: /^node:/ }, (args) => ({
+      path: `${args.path} from ${relative(root, args.importer)}`,
+      namespace: 'builtin',
+      pluginData: { spec: args.path, importer: args.importer },
+    }));
     b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-      // Plain bindings of the names the sources import, read once when the bundle starts. Not a
-      // CommonJS wrapper (esbuild's __toESM copies every export behind a getter), nor every
-      // export (fs.promises, for one, is a getter that loads a module). A name missing here fails
-      // the build, it cannot go wrong quietly.
-      const id = JSON.stringify(args.path);
-      const names = [...(imported.get(args.path) ?? [])].sort();
+      // Plain bindings, read once when the bundle starts. Not a CommonJS wrapper (esbuild's
+      // __toESM copies every export behind a getter), nor every export (fs.promises is a getter
+      // that loads a module). A name missing here fails the build, it cannot go wrong quietly.
+      const { spec, importer } = args.pluginData;
+      const names = [...importedNames(importer).get(spec) ?? []].sort();
       return {
-        contents: `const m = process.getBuiltinModule(${id});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+        contents: `const m = process.getBuiltinModule(${JSON.stringify(spec)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
         loader: 'js',
       };
     });
   },
 };
 
-/** node:* module → the names tsc's output imports from it (`import { a, b as c } from 'node:x'`). */
-function importedNames(dir) {
+/** node:* module → the names one file of tsc's output imports from it (`import { a, b as c } from 'node:x'`). */
+function importedNames(file) {
+  const code = readFileSync(file, 'utf8');
+  // A namespace import would reach names this list does not bind, and get undefined quietly.
+  if (/^import\s+\*\s+as\s+\w+\s+from\s*'node:/m.test(code)) throw new Error(`${file}: import * from a built-in; import the names instead`);
   const found = new Map();
-  for (const file of readdirSync(dir, { recursive: true })) {
-    if (!String(file).endsWith('.js')) continue;
-    const code = readFileSync(join(dir, String(file)), 'utf8');
-    // A namespace import would reach names this list does not bind, and get undefined quietly.
-    if (/^import\s+\*\s+as\s+\w+\s+from\s*'node:/m.test(code)) throw new Error(`${file}: import * from a built-in; import the names instead`);
-    for (const [, list, spec] of code.matchAll(/^import\s+(?:\w+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[\w/]+)';/gm)) {
-      const set = found.get(spec) ?? new Set();
-      for (const part of list.split(',')) {
-        const name = part.trim().split(/\s+as\s+/)[0];
-        if (name) set.add(name);
-      }
-      found.set(spec, set);
+  for (const [, list, spec] of code.matchAll(/^import\s+(?:\w+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[\w/]+)';/gm)) {
+    const set = found.get(spec) ?? new Set();
+    for (const part of list.split(',')) {
+      const name = part.trim().split(/\s+as\s+/)[0];
+      if (name) set.add(name);
     }
+    found.set(spec, set);
   }
   return found;
 }
-const imported = importedNames(`${root}dist/src`);
 
 const common = {
   absWorkingDir: root,
