@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { defaultAddress, formatEndpoint, validateAddress, validatePort } from './address.js';
 import { ErrorCode, LockSocketError } from './errors.js';
+import { listenExclusive } from './listen.js';
 
 export interface LockSocketOptions {
   /** The port, 1..65535. Prefer one below 32768 (see the README's "Guarantees and limits"). */
@@ -153,9 +154,8 @@ export class LockSocket implements AsyncDisposable {
       server.once('error', onError);
       server.once('listening', onListening);
       // Only a listening socket excludes others (libuv sets SO_REUSEADDR, so two merely bound
-      // sockets could share the port). `exclusive` stops node:cluster from sharing one listen
-      // among workers through the primary: every worker competes for real.
-      server.listen({ host: this.#addr, port: this.#port, exclusive: true });
+      // sockets could share the port). Exclusive: node:cluster never shares it among workers.
+      listenExclusive(server, this.#addr, this.#port);
     });
     if (held) return held;
     // Once listening, the only errors left are failed accepts (e.g. EMFILE): the lock is still

@@ -35,7 +35,7 @@ const FILES = [
   'cli/solo-main.test.js',
   'main/faults.test.js',
   'main/protocol.test.js',
-  'spare-1',
+  'lock/listen.test.js',
   'spare-2',
   'examples/demo.test.js',
 ] as const;

@@ -1,0 +1,37 @@
+/**
+ * One exclusive listen on a numeric address, without the modules `server.listen()` loads on
+ * the way.
+ *
+ * `server.listen({ host, port, exclusive: true })` resolves even a numeric host through
+ * node:dns, then asks node:cluster whether to share the handle, and only then calls
+ * `server._listen2()`, which binds and listens. The first listen of a process loads both
+ * modules, and dgram and child_process behind them: ~3.5 ms here, most of what a primary spends
+ * taking the lock and of what a second instance spends finding it held (docs/benchmarks.md,
+ * round 3). The lock's address is already a validated numeric loopback address and its listen
+ * is always exclusive, so neither detour can change the outcome.
+ *
+ * `_listen2` is not documented, but Node keeps it under that name "to avoid breaking code that
+ * wraps this method" (lib/net.js) and has since v0.x. Where it is missing, listen() is used.
+ */
+import { isIPv6 } from 'node:net';
+import type { Server } from 'node:net';
+
+/** `Server.prototype._listen2(address, port, addressType, backlog, fd, flags)` in lib/net.js. */
+type Listen2 = (address: string, port: number, addressType: 4 | 6, backlog: undefined, fd: undefined, flags: number) => void;
+
+/**
+ * Starts listening on `addr:port` exclusively (never shared through node:cluster). Like
+ * `listen()`, it reports through the server's 'listening' or 'error' event, never synchronously.
+ */
+export function listenExclusive(server: Server, addr: string, port: number): void {
+  const direct = (server as Server & { _listen2?: unknown })._listen2;
+  if (typeof direct === 'function') {
+    // What listen() passes for this call: addressType as dns.lookup reports it for a numeric
+    // address, the default backlog, no fd, no IPv6-only flag.
+    (direct as Listen2).call(server, addr, port, isIPv6(addr) ? 6 : 4, undefined, undefined, 0);
+    return;
+  }
+  // `exclusive` stops node:cluster from sharing one listen among workers through the primary:
+  // every worker competes for real.
+  server.listen({ host: addr, port, exclusive: true });
+}
