@@ -73,7 +73,7 @@ test('listens, reports EADDRINUSE when held, and never reports synchronously', a
   assert.equal(error.code, 'EADDRINUSE');
 });
 
-test('listens on the address it is given: IPv4 and IPv6 loopback', async (t) => {
+test('listens on the address it is given: IPv4, IPv6 and IPv4-mapped loopback', async (t) => {
   const v4 = createServer();
   await outcome(v4, '127.0.0.2', port(2));
   assert.deepEqual(v4.address(), { address: '127.0.0.2', family: 'IPv4', port: port(2) });
@@ -85,6 +85,10 @@ test('listens on the address it is given: IPv4 and IPv6 loopback', async (t) => 
   }
   assert.equal(result, 'listening');
   assert.deepEqual(v6.address(), { address: '::1', family: 'IPv6', port: port(3) });
+  // An IPv4-mapped address is bound as IPv6, as listen() binds it (dns.lookup reports family 6).
+  const mapped = createServer();
+  assert.deepEqual(await outcome(mapped, '::ffff:127.0.0.3', port(5)), { result: 'listening', async: true });
+  assert.deepEqual(mapped.address(), { address: '::ffff:127.0.0.3', family: 'IPv6', port: port(5) });
 });
 
 test('where `_listen2` is missing, it is server.listen() with the same outcomes', async () => {
