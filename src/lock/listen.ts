@@ -11,11 +11,13 @@
  * is always exclusive, so neither detour can change the outcome.
  *
  * `_listen2` is not documented, but Node keeps it under that name "to avoid breaking code that
- * wraps this method" (lib/net.js) and has since v0.x. Where it is missing, listen() is used.
+ * wraps this method" (lib/net.js) and has since v0.x. Where it is missing, or takes other
+ * parameters, listen() is used.
  */
 import type { Server } from 'node:net';
 
 /** `Server.prototype._listen2(address, port, addressType, backlog, fd, flags)` in lib/net.js. */
+const LISTEN2_PARAMETERS = 6;
 type Listen2 = (address: string, port: number, addressType: 4 | 6, backlog: undefined, fd: undefined, flags: number) => void;
 
 /**
@@ -24,7 +26,9 @@ type Listen2 = (address: string, port: number, addressType: 4 | 6, backlog: unde
  */
 export function listenExclusive(server: Server, addr: string, port: number): void {
   const direct = (server as Server & { _listen2?: unknown })._listen2;
-  if (typeof direct === 'function') {
+  // Only the shape this call was written for (six parameters, as in Node 20 to 24): a Node that
+  // changed it gets listen(), not a call with arguments it no longer takes.
+  if (typeof direct === 'function' && direct.length === LISTEN2_PARAMETERS) {
     // What listen() passes for this call: addressType as dns.lookup reports it for a numeric
     // address, the default backlog, no fd, no IPv6-only flag. The address is validated, so a
     // colon means IPv6 (net.isIPv6 would compile its large regex on first use: ~10 ms).

@@ -105,3 +105,18 @@ test('where `_listen2` is missing, it is server.listen() with the same outcomes'
   assert.deepEqual(await outcome(hide(createServer()), '127.0.0.1', port(4)), { result: 'EADDRINUSE', async: true });
   assert.equal(reads, 4, 'each server: one read by listenExclusive, one by listen() on its way to binding');
 });
+
+test('a `_listen2` with other parameters than it was written for is not called: listen() is', async () => {
+  const server = createServer();
+  const real = (server as Server & { _listen2: (...args: unknown[]) => void })._listen2;
+  let first = true;
+  let foreignCalls = 0;
+  const foreign = function (this: Server, _options: unknown): void {
+    foreignCalls++;
+    throw new Error('the foreign _listen2 was called');
+  };
+  // The first read (listenExclusive's) sees a one-parameter method; listen()'s own sees the real one.
+  Object.defineProperty(server, '_listen2', { get: () => (first ? ((first = false), foreign) : real) });
+  assert.deepEqual(await outcome(server, '127.0.0.1', port(6)), { result: 'listening', async: true });
+  assert.equal(foreignCalls, 0);
+});
