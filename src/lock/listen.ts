@@ -26,8 +26,8 @@ type Listen2 = (address: string, port: number, addressType: 4 | 6, backlog: unde
  */
 export function listenExclusive(server: Server, addr: string, port: number): void {
   const direct = (server as Server & { _listen2?: unknown })._listen2;
-  // Only the shape this call was written for (six parameters, as in Node 20 to 24): a Node that
-  // changed it gets listen(), not a call with arguments it no longer takes.
+  // Only the shape this call was written for (six parameters, as in Node 20): a Node that
+  // changed it, or a wrapper with another arity, gets listen(), not arguments it may not take.
   if (typeof direct === 'function' && direct.length === LISTEN2_PARAMETERS) {
     // What listen() passes for this call: addressType as dns.lookup reports it for a numeric
     // address, the default backlog, no fd, no IPv6-only flag. The address is validated, so a
