@@ -42,7 +42,7 @@ const builtins = {
       // __toESM copies every export behind a getter), nor every export (fs.promises is a getter
       // that loads a module). A name missing here fails the build, it cannot go wrong quietly.
       const { spec, importer } = args.pluginData;
-      const names = [...importedNames(importer).get(spec) ?? []].sort();
+      const names = [...namesOf(importer).get(spec) ?? []].sort();
       return {
         contents: `const m = process.getBuiltinModule(${JSON.stringify(spec)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
         loader: 'js',
@@ -51,7 +51,14 @@ const builtins = {
   },
 };
 
-/** node:* module → the names one file of tsc's output imports from it (`import { a, b as c } from 'node:x'`). */
+/** node:* module → the names one file of tsc's output imports from it, read once per file. */
+const importsByFile = new Map();
+function namesOf(file) {
+  if (!importsByFile.has(file)) importsByFile.set(file, importedNames(file));
+  return importsByFile.get(file);
+}
+
+/** node:* module → the names `file` imports from it (`import { a, b as c } from 'node:x'`). */
 function importedNames(file) {
   const code = readFileSync(file, 'utf8');
   // A namespace import would reach names this list does not bind, and get undefined quietly.
