@@ -15,7 +15,7 @@ import { describeMachine } from './env.js';
 import { forwardRow, heldRow, lockRow, peerRow } from './inproc.js';
 import { burstRow, importRow, processRow, takeoverRow } from './process.js';
 import { snapshotPackage } from './procs.js';
-import { ms, type Summary } from './stats.js';
+import { ms, signed, type Summary } from './stats.js';
 
 /** `node dist/bench/bench.js P3 P7` runs only those rows. */
 const only = process.argv.slice(2);
@@ -158,19 +158,19 @@ try {
       runs: `${rounds} processes each, alternated`,
       value: both(p7.main, false),
       baseline: `empty package: ${both(p7.empty, false)}`,
-      ratio: `+${ms(delta)}`,
+      ratio: signed(delta),
       target: '≤ +3 ms',
       result: delta <= 3 ? 'PASS' : 'MISS',
     });
     notes.push(
-      `P7: import('lock-socket') (the lock alone): ${ms(p7.root.median)}, +${ms(p7.root.median - p7.empty.median)} over the empty package; ` +
+      `P7: import('lock-socket') (the lock alone): ${ms(p7.root.median)}, ${signed(p7.root.median - p7.empty.median)} over the empty package; ` +
         `import('lock-socket/main') with node:net, node:crypto etc. imported first (lock-socket's own code): ${ms(p7.own.median)}, ` +
-        `+${ms(p7.own.median - p7.emptyBuiltins.median)} over the empty package imported the same way (${ms(p7.emptyBuiltins.median)}); ` +
-        `an empty package that loads node:net: ${ms(p7.net.median)}, +${ms(p7.net.median - p7.empty.median)}.`,
+        `${signed(p7.own.median - p7.emptyBuiltins.median)} over the empty package imported the same way (${ms(p7.emptyBuiltins.median)}); ` +
+        `an empty package that loads node:net: ${ms(p7.net.median)}, ${signed(p7.net.median - p7.empty.median)}.`,
     );
     notes.push(
       `P7 end to end, an app's start: import('lock-socket/main') + requestSingleInstance() as primary (secret on disk): ${ms(p7.primary.median)}; ` +
-        `the empty package + a raw exclusive listen: ${ms(p7.rawPrimary.median)}; +${ms(p7.primary.median - p7.rawPrimary.median)}. ` +
+        `the empty package + a raw exclusive listen: ${ms(p7.rawPrimary.median)}; ${signed(p7.primary.median - p7.rawPrimary.median)}. ` +
         `node:crypto loaded by the primary: ${p7.primaryLoadedCrypto ? 'yes' : 'no'}.`,
     );
   });

@@ -30,6 +30,11 @@ export function ms(value: number): string {
   return `${value.toFixed(0)} ms`;
 }
 
+/** A difference in ms with its sign: +2.21 ms, -0.991 ms. */
+export function signed(value: number): string {
+  return `${value < 0 ? '-' : '+'}${ms(Math.abs(value))}`;
+}
+
 /** Runs `fn` and returns how long its promise took, in ns. */
 export async function time(fn: () => Promise<unknown>): Promise<bigint> {
   const start = process.hrtime.bigint();
