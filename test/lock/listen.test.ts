@@ -96,32 +96,36 @@ test('listens on the address it is given: IPv4, IPv6 and IPv4-mapped loopback', 
   assert.deepEqual(mapped.address(), { address: '::ffff:127.0.0.3', family: 'IPv6', port: port(5) });
 });
 
+/**
+ * Makes the first read of `server._listen2` (listenExclusive's) see `seen`, and every later one
+ * (listen()'s own, on its way to binding) the real method. Returns the count of reads.
+ */
+function shadowFirstRead(server: Server, seen: unknown): { reads: number } {
+  const real = (server as Server & { _listen2: unknown })._listen2;
+  const count = { reads: 0 };
+  Object.defineProperty(server, '_listen2', { get: () => (count.reads++ === 0 ? seen : real) });
+  return count;
+}
+
 test('where `_listen2` is missing, it is server.listen() with the same outcomes', async () => {
-  // A runtime without _listen2 also has a listen() that does not call it. Here the first read
-  // (listenExclusive's) sees nothing, and listen()'s own call finds the real method.
-  let reads = 0;
-  const hide = (server: Server): Server => {
-    const real = (server as Server & { _listen2: unknown })._listen2;
-    let mine = 0;
-    Object.defineProperty(server, '_listen2', { get: () => (reads++, mine++ === 0 ? undefined : real) });
-    return server;
-  };
-  assert.deepEqual(await outcome(hide(createServer()), '127.0.0.1', port(4)), { result: 'listening', async: true });
-  assert.deepEqual(await outcome(hide(createServer()), '127.0.0.1', port(4)), { result: 'EADDRINUSE', async: true });
-  assert.equal(reads, 4, 'each server: one read by listenExclusive, one by listen() on its way to binding');
+  // A runtime without _listen2 also has a listen() that does not call it.
+  const free = createServer();
+  const freeReads = shadowFirstRead(free, undefined);
+  assert.deepEqual(await outcome(free, '127.0.0.1', port(4)), { result: 'listening', async: true });
+  const held = createServer();
+  const heldReads = shadowFirstRead(held, undefined);
+  assert.deepEqual(await outcome(held, '127.0.0.1', port(4)), { result: 'EADDRINUSE', async: true });
+  assert.equal(freeReads.reads + heldReads.reads, 4, 'each server: one read by listenExclusive, one by listen() on its way to binding');
 });
 
 test('a `_listen2` with other parameters than it was written for is not called: listen() is', async () => {
   const server = createServer();
-  const real = (server as Server & { _listen2: (...args: unknown[]) => void })._listen2;
-  let first = true;
   let foreignCalls = 0;
   const foreign = function (this: Server, _options: unknown): void {
     foreignCalls++;
     throw new Error('the foreign _listen2 was called');
   };
-  // The first read (listenExclusive's) sees a one-parameter method; listen()'s own sees the real one.
-  Object.defineProperty(server, '_listen2', { get: () => (first ? ((first = false), foreign) : real) });
+  shadowFirstRead(server, foreign);
   assert.deepEqual(await outcome(server, '127.0.0.1', port(6)), { result: 'listening', async: true });
   assert.equal(foreignCalls, 0);
 });
