@@ -106,8 +106,14 @@ describe('FrameDecoder: malformed streams', () => {
   });
 
   test('a frame does not pin the chunk it came from', () => {
-    const big = Buffer.concat([encodeFrame(FrameType.RELEASED), Buffer.alloc(10_000)]);
+    // The chunk must own its memory: one smaller than half of Buffer.poolSize (8 KiB in Node 20
+    // and 22, 64 KiB from Node 24) is a slice of Node's shared pool, where the frame's copy may
+    // land too, and the two would share an ArrayBuffer without the frame pinning anything.
+    const big = Buffer.concat([encodeFrame(FrameType.HELLO, Buffer.from('payload')), Buffer.alloc(Buffer.poolSize)]);
+    assert.equal(big.buffer.byteLength, big.length, 'the chunk has an ArrayBuffer of its own');
     const [frame] = new FrameDecoder({ maxFrameBytes: 1 << 20 }).push(big);
     assert.notEqual(frame!.payload.buffer, big.buffer);
+    big.fill(0);
+    assert.equal(Buffer.from(frame!.payload).toString(), 'payload', 'the frame is a copy, not a view');
   });
 });
