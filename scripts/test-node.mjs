@@ -1,0 +1,53 @@
+// Runs the test suite under another Node version: `npm run test:node -- 24` (or 22, 26.12.1, …).
+//
+// Why: the lock calls `server._listen2()` only when it has Node 20's six parameters (README, "How
+// it works"), and Electron ships a newer Node than this project's minimum. Node's own binaries
+// come from nodejs.org, which CI machines may not reach; npm's registry carries the same builds
+// as `node-<platform>-<arch>` packages (what the `node` package installs), so they are fetched
+// with `npm pack`, unpacked into node_modules/.cache, and reused. The build is made once with the
+// current Node (tsc and esbuild need nothing newer); every test and every child process it
+// spawns then runs on the other binary (the tests spawn process.execPath). Not part of `npm
+// test`: it downloads ~30 MB per version.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const [spec, ...filters] = process.argv.slice(2);
+if (!spec || !/^\d+(\.\d+){0,2}$/.test(spec)) {
+  console.error('usage: npm run test:node -- <version> [test file substring...]   e.g. 24 or 22.23.3');
+  process.exit(2);
+}
+if (process.platform !== 'linux' && process.platform !== 'darwin') {
+  console.error(`test:node fetches Node from npm's node-<platform>-<arch> packages, which this script uses on Linux and macOS only, not on ${process.platform}`);
+  process.exit(2);
+}
+const name = `node-${process.platform}-${process.arch}`;
+const cache = join(root, 'node_modules', '.cache', 'lock-socket-node');
+mkdirSync(cache, { recursive: true });
+const npm = (args) => execFileSync('npm', args, { cwd: cache, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+// The newest published version matching the spec ("24" → 24.x.y).
+// npm lists them in publishing order, which is not version order (24.9.0 after 24.21.0).
+const parts = (v) => v.split('.').map(Number);
+const newer = (a, b) => parts(a).reduce((order, n, i) => order || n - (parts(b)[i] ?? 0), 0);
+const versions = [].concat(JSON.parse(npm(['view', `${name}@${spec}`, 'version', '--json']) || '[]')).sort(newer);
+const version = versions.at(-1);
+if (!version) {
+  console.error(`npm has no ${name}@${spec}`);
+  process.exit(2);
+}
+const dir = join(cache, version);
+const binary = join(dir, 'package', 'bin', 'node');
+if (!existsSync(binary)) {
+  mkdirSync(dir, { recursive: true });
+  npm(['pack', `${name}@${version}`, '--pack-destination', dir, '--silent']);
+  const tarball = readdirSync(dir).find((file) => file.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack left no tarball in ${dir}`);
+  execFileSync('tar', ['xzf', tarball], { cwd: dir, stdio: 'inherit' });
+}
+console.log(`testing with ${binary} (${execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim()})`);
+
+const run = (command, args) => spawnSync(command, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+if (run('npm', ['run', 'build']) !== 0) process.exit(1);
+process.exit(run(binary, [join(root, 'scripts', 'test.mjs'), ...filters]));
