@@ -31,10 +31,16 @@ const npm = (args) => execFileSync('npm', args, { cwd: cache, encoding: 'utf8', 
 // npm lists them in publishing order, which is not version order (24.9.0 after 24.21.0).
 const parts = (v) => v.split('.').map(Number);
 const newer = (a, b) => parts(a).reduce((order, n, i) => order || n - (parts(b)[i] ?? 0), 0);
-const versions = [].concat(JSON.parse(npm(['view', `${name}@${spec}`, 'version', '--json']) || '[]')).sort(newer);
+let listed = '[]';
+try {
+  listed = npm(['view', `${name}@${spec}`, 'version', '--json']) || '[]';
+} catch {
+  // npm has printed why (E404 for a version it does not have); the message below says what to do.
+}
+const versions = [].concat(JSON.parse(listed)).sort(newer);
 const version = versions.at(-1);
 if (!version) {
-  console.error(`npm has no ${name}@${spec}`);
+  console.error(`npm has no ${name}@${spec} (its node-<platform>-<arch> packages stop at Node 18 on some platforms, such as darwin-arm64)`);
   process.exit(2);
 }
 const dir = join(cache, version);
