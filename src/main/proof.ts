@@ -29,9 +29,10 @@ export function nonce(): Buffer {
   return pool.subarray(offset - NONCE_BYTES, offset);
 }
 
-// The HMAC key as a KeyObject, made once per secret. Node 24 checks a Buffer key for being a
-// KeyObject or a CryptoKey on every createHmac() through slow paths: 11 µs per HMAC against
-// 2.5 µs with a KeyObject (Node 20, 22 and 26: about equal), and a forwarded launch makes four.
+// The HMAC key as a KeyObject, made once per secret. Node 24.18 to 24.21 at least (24.18 is
+// Electron 44's) check a Buffer key for being a KeyObject or a CryptoKey on every createHmac()
+// through slow paths: 11 µs per HMAC against 2.5 µs with a KeyObject (Node 20, 22, 24.11 and
+// 26: about equal), and a forwarded launch makes four.
 // Making a KeyObject costs a few µs, so it is kept for the last secret seen, matched by content
 // (a launcher reads the secret into a new Buffer for every launch); a copy is kept, so a caller
 // that rewrites its Buffer afterwards gets a key for the new bytes.
