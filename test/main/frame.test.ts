@@ -106,8 +106,8 @@ describe('FrameDecoder: malformed streams', () => {
   });
 
   test('a frame does not pin the chunk it came from', () => {
-    // The chunk must own its memory: one smaller than half of Buffer.poolSize (8 KiB in Node 20
-    // and 22, 64 KiB from Node 24) is a slice of Node's shared pool, where the frame's copy may
+    // The chunk must own its memory: one smaller than half of Buffer.poolSize (8 KiB in Node 20,
+    // 22 and 24.11, 64 KiB in 24.18 and 26) is a slice of Node's shared pool, where the frame's copy may
     // land too, and the two would share an ArrayBuffer without the frame pinning anything.
     const big = Buffer.concat([encodeFrame(FrameType.HELLO, Buffer.from('payload')), Buffer.alloc(Buffer.poolSize)]);
     assert.equal(big.buffer.byteLength, big.length, 'the chunk has an ArrayBuffer of its own');

@@ -42,8 +42,8 @@ test('a proof binds the secret, the role, the operation, the appId and both nonc
 
 test('proofs are the same bytes as protocol version 1 has always sent (known answers)', () => {
   // Pinned from the build before proofs were keyed with a KeyObject: a holder and a launcher of
-  // different releases must still agree. Each is asked twice (the second call reuses the cached
-  // key) and with a copy of the secret (a new Buffer, a new key).
+  // different releases must still agree. Each is asked three times: a new key, the cached key,
+  // and the cached key again for a copy of the secret (a new Buffer with the same bytes).
   const secret = Buffer.alloc(32, 0x5a);
   const [a, b] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
   const known = {
