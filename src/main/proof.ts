@@ -39,7 +39,7 @@ export function nonce(): Buffer {
 let cached: { secret: Buffer; key: KeyObject } | undefined;
 
 function keyOf(secret: Buffer): KeyObject {
-  if (cached !== undefined && cached.secret.length === secret.length && crypto().timingSafeEqual(cached.secret, secret)) return cached.key;
+  if (cached !== undefined && sameBytes(cached.secret, secret)) return cached.key;
   const key = crypto().createSecretKey(secret);
   cached = { secret: Buffer.from(secret), key };
   return key;
@@ -64,5 +64,10 @@ export function makeProof(
 
 /** Constant-time comparison; false for a missing proof or one of the wrong length. */
 export function proofMatches(expected: Buffer, received: Buffer | undefined): boolean {
-  return received !== undefined && received.length === expected.length && crypto().timingSafeEqual(expected, received);
+  return received !== undefined && sameBytes(expected, received);
+}
+
+/** Equal bytes, compared in constant time (timingSafeEqual throws on unequal lengths). */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && crypto().timingSafeEqual(a, b);
 }
