@@ -7,7 +7,9 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BASE = 20000;
+// LOCK_SOCKET_TEST_PORT_BASE moves every block at once, so two checkouts can run their suites
+// side by side on one machine (each needs BASE + files × BLOCK_SIZE to stay below 32768).
+const BASE = Number(process.env['LOCK_SOCKET_TEST_PORT_BASE'] ?? 20000);
 export const BLOCK_SIZE = 40;
 
 // Append new test files at the end; never reorder (it would only move blocks around).
