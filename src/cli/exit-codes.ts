@@ -53,6 +53,7 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.EREPLYTIMEOUT]: ExitCode.LOCKED,
   [ErrorCode.EHANDLER]: ExitCode.LOCKED,
   [ErrorCode.EVERSION]: ExitCode.LOCKED,
+  [ErrorCode.EINDOUBT]: ExitCode.LOCKED,
 };
 
 /** The exit status for a lock-socket error code. */

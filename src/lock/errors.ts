@@ -49,7 +49,7 @@ export const ErrorCode = {
   EAUTH: 'EAUTH',
   /** Something on the port is not a lock-socket holder (wrong bytes, or it closed without a handshake). */
   EFOREIGN: 'EFOREIGN',
-  /** The holder did not complete the handshake and accept the launch in time. */
+  /** The connection or the holder's proof did not come in time; nothing of the launch was sent. */
   ETIMEDOUT: 'ETIMEDOUT',
   /** The per-user secret file or its directory is unsafe or unreadable (symlink, owner, mode). */
   ESECRET: 'ESECRET',
@@ -63,6 +63,12 @@ export const ErrorCode = {
   EREPLYTIMEOUT: 'EREPLYTIMEOUT',
   /** The holder's handler threw or rejected instead of replying. */
   EHANDLER: 'EHANDLER',
+  /**
+   * The launch was sent, but the holder never confirmed it (a timeout, a lost connection, or a
+   * confirmation that failed authentication): it may have run. Not retried, and not to be
+   * retried blindly.
+   */
+  EINDOUBT: 'EINDOUBT',
   /** The connection closed before the launch was answered (the holder quit or released). */
   ECLOSED: 'ECLOSED',
   /** The lock changed hands more often than the retry limit while a launch tried to reach it. */

@@ -21,8 +21,17 @@ export const DEFAULT_MAX_CONNECTIONS = 128;
 export const DEFAULT_MAX_UNAUTHENTICATED = 32;
 /** How often a launch retries when the lock changes hands between tryLock and connect. */
 export const DEFAULT_RETRIES = 7;
-/** Version of the wire protocol, sent in the first frame of each side. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the wire protocol, sent in the first frame of each side. 2: sealed channel
+ * (docs/protocol.md); 1 was lock-socket 0.1's, which proved both sides but sealed nothing.
+ */
+export const PROTOCOL_VERSION = 2;
+/**
+ * Largest frame accepted from a peer that has not proved itself (a HELLO, a CHALLENGE, a
+ * FINISHED, an ERROR in clear), checked from the header: a stranger cannot make either side
+ * buffer or parse more than this. Every frame of the handshake fits in a quarter of it.
+ */
+export const MAX_HANDSHAKE_FRAME_BYTES = 1024;
 /** Magic value opening the first frame of each side: ASCII "LKSK". */
 export const MAGIC = Buffer.from('LKSK', 'latin1');
 /**
@@ -30,7 +39,7 @@ export const MAGIC = Buffer.from('LKSK', 'latin1');
  * ERROR) for the launcher to close it first; past this the holder closes it anyway.
  */
 export const LINGER_MS = 1000;
-/** Bytes of the per-user secret and of each nonce. */
+/** Bytes of the per-user secret and of each handshake nonce. */
 export const SECRET_BYTES = 32;
 export const NONCE_BYTES = 32;
 /** Longest appId, in UTF-8 bytes. */
@@ -38,4 +47,4 @@ export const MAX_APP_ID_BYTES = 256;
 /** Most environment variables a launch may forward. */
 export const MAX_ENV_VARS = 64;
 /** lock-socket's own version, reported by a holder in its handshake (a test compares it with package.json). */
-export const LIBRARY_VERSION = '0.1.0';
+export const LIBRARY_VERSION = '0.2.0';

@@ -1,40 +1,41 @@
 /**
- * The launcher's side of the lock socket: connect to the holder, make it prove itself, then
- * (and only then) send the launch, and wait for "accepted" and for the reply. Also the two
+ * The launcher's side of the lock socket: connect to the holder, make it prove itself, then (and
+ * only then) send the launch, sealed, and wait for "accepted" and for the reply. Also the two
  * other conversations: waiting for the holder to release, and asking who holds the lock.
+ *
+ * Each function resolves with a result — including `Gone`, "nobody is there any more: try the
+ * lock again" — and rejects only with a LockSocketError whose code says how far the launch got
+ * (docs/protocol.md, "What a launcher's error says about delivery").
  */
 import { connect, type Socket } from 'node:net';
-import { debuglog } from 'node:util';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
-import { FrameDecoder, FrameType, type Frame } from './frame.js';
+import type { KeyObject } from 'node:crypto';
+import { formatEndpoint } from '../lock/address.js';
+import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
+import { MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
+import { debug } from './debug.js';
+import { FrameDecoder, FrameType, SealedType, type Frame } from './frame.js';
+import { deriveKeys, nonce, proofMatches, transcriptHash, type Keys } from './keys.js';
 import {
   decodeAccepted,
   decodeChallenge,
   decodeError,
+  decodeReleased,
   decodeReply,
+  encodeFinished,
   encodeHello,
-  encodeLaunch,
-  encodeWait,
+  launchPayload,
   Op,
   type Challenge,
   type OpValue,
 } from './messages.js';
-import { makeProof, nonce, proofMatches } from './proof.js';
+import { Opener, SEAL_OVERHEAD, Sealer, type Opened } from './seal.js';
 import type { Delivery, HolderStatus, JsonValue, LaunchReply } from './types.js';
 
-const debug = debuglog('lock-socket');
-
-/**
- * Nobody is there any more: the connection was refused, or closed before a single byte came
- * back (a holder that is releasing or dying). The caller tries the lock again. Internal.
- */
-export class HolderGone extends Error {
-  override readonly name = 'HolderGone';
-  readonly refused: boolean;
-  constructor(refused: boolean) {
-    super(refused ? 'connection refused' : 'connection closed before the handshake');
-    this.refused = refused;
-  }
+/** Nobody is there any more: the connection was refused, or closed before a byte came back. */
+export interface Gone {
+  kind: 'gone';
+  /** True for a refused connection (nothing listens), false for a close without a handshake. */
+  refused: boolean;
 }
 
 export interface Peer {
@@ -42,11 +43,12 @@ export interface Peer {
   port: number;
   appId: string;
   maxFrameBytes: number;
+  maxArgBytes: number;
   handshakeTimeout: number;
 }
 
 export interface ForwardRequest extends Peer {
-  secret: Buffer;
+  secret: KeyObject;
   argv: string[];
   cwd: string;
   data: JsonValue | undefined;
@@ -55,30 +57,30 @@ export interface ForwardRequest extends Peer {
   onDelivered: ((delivery: Delivery) => void) | undefined;
 }
 
-/** Frames off a socket, one at a time, each with a deadline. */
+/** What reading the next frame came to. */
+type Next =
+  | { kind: 'frame'; frame: Frame }
+  | { kind: 'closed' }
+  | { kind: 'timeout' }
+  /** A decoder error (a LockSocketError) or a socket error such as ECONNRESET. */
+  | { kind: 'failed'; error: Error };
+
+/** Frames off a socket, one at a time, each with a deadline. Never throws. */
 class Conversation {
-  readonly #socket: Socket;
-  readonly #decoder: FrameDecoder;
-  readonly #frames: Frame[] = [];
+  readonly socket: Socket;
+  readonly decoder = new FrameDecoder({ maxFrameBytes: MAX_HANDSHAKE_FRAME_BYTES });
   #received = 0;
-  #failure: unknown;
+  #failure: Error | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
 
-  constructor(socket: Socket, maxFrameBytes: number) {
-    this.#socket = socket;
-    this.#decoder = new FrameDecoder({ maxFrameBytes });
-    // No setNoDelay here: the launcher only ever writes after reading the holder's answer, which
-    // acknowledges what it sent before, so Nagle has nothing to hold back. (The holder, which
-    // may write ACCEPTED and then REPLY, does disable it.)
+  constructor(socket: Socket) {
+    this.socket = socket;
+    // No setNoDelay here: the launcher writes only after reading the holder's answer, which
+    // acknowledges what it sent before, so Nagle has nothing to hold back.
     socket.on('data', (chunk: Buffer) => {
       this.#received += chunk.length;
-      try {
-        this.#frames.push(...this.#decoder.push(chunk));
-      } catch (error) {
-        this.#failure = error;
-        socket.destroy();
-      }
+      this.decoder.write(chunk);
       this.#wake?.();
     });
     socket.on('error', (error) => {
@@ -96,25 +98,26 @@ class Conversation {
   }
 
   send(bytes: Buffer): void {
-    this.#socket.write(bytes);
+    this.socket.write(bytes);
   }
 
   close(): void {
-    this.#socket.destroy();
+    this.socket.destroy();
   }
 
-  /** The next frame; rejects on a decode error, on close (`closed`), or at the deadline. */
-  async next(deadline: number, timeoutCode: typeof ErrorCode.ETIMEDOUT | typeof ErrorCode.EREPLYTIMEOUT): Promise<Frame> {
+  async next(deadline: number): Promise<Next> {
     for (;;) {
-      const frame = this.#frames.shift();
-      if (frame) return frame;
-      if (this.#failure !== undefined) throw this.#failure;
-      if (this.#closed) throw new ClosedEarly(this.#received);
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
+      try {
+        const frame = this.decoder.read();
+        if (frame) return { kind: 'frame', frame };
+      } catch (error) {
         this.close();
-        throw new LockSocketError(timeoutCode, timeoutCode === ErrorCode.ETIMEDOUT ? 'the holder did not answer the handshake in time' : 'the holder did not reply in time');
+        return { kind: 'failed', error: error as Error };
       }
+      if (this.#failure !== undefined) return { kind: 'failed', error: this.#failure };
+      if (this.#closed) return { kind: 'closed' };
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return { kind: 'timeout' };
       await new Promise<void>((resolve) => {
         const timer = Number.isFinite(remaining) ? setTimeout(resolve, remaining) : undefined;
         timer?.unref(); // the socket keeps the process alive while it matters
@@ -128,20 +131,16 @@ class Conversation {
   }
 }
 
-class ClosedEarly extends Error {
-  readonly bytesReceived: number;
-  constructor(bytesReceived: number) {
-    super('connection closed');
-    this.bytesReceived = bytesReceived;
-  }
+function fail(code: LockSocketErrorCode, message: string, cause?: unknown): LockSocketError {
+  return new LockSocketError(code, message, cause === undefined ? undefined : { cause });
 }
 
-function open(peer: Peer, deadline: number): Promise<Socket> {
+function open(peer: Peer, deadline: number): Promise<Socket | Gone> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: peer.addr, port: peer.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new LockSocketError(ErrorCode.ETIMEDOUT, `could not connect to ${peer.addr}:${peer.port} in time`));
+      reject(fail(ErrorCode.ETIMEDOUT, `could not connect to ${formatEndpoint(peer.addr, peer.port)} in time`));
     }, Math.max(0, deadline - Date.now()));
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -150,152 +149,212 @@ function open(peer: Peer, deadline: number): Promise<Socket> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET') reject(new HolderGone(true));
-      else reject(new LockSocketError(ErrorCode.ECLOSED, `cannot connect to ${peer.addr}:${peer.port}: ${error.message}`, { cause: error }));
+      if (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET') resolve({ kind: 'gone', refused: true });
+      else reject(fail(ErrorCode.ECLOSED, `cannot connect to ${formatEndpoint(peer.addr, peer.port)}: ${error.message}`, error));
     });
   });
 }
 
-/** Turns what went wrong before the holder proved itself into the launcher's error. */
-function handshakeError(error: unknown, peer: Peer, bytesReceived: number): unknown {
-  const where = `${peer.addr}:${peer.port}`;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  // A reset is a close too: a holder that is releasing (or dying) resets connections it has not served.
-  if (error instanceof ClosedEarly || code === 'ECONNRESET' || code === 'EPIPE') {
-    return bytesReceived === 0 ? new HolderGone(false) : new LockSocketError(ErrorCode.EFOREIGN, `${where} closed the connection in the middle of the handshake`);
-  }
-  if (error instanceof LockSocketError) {
-    if (error.code === ErrorCode.ETIMEDOUT || error.code === ErrorCode.EVERSION) return error;
-    return new LockSocketError(ErrorCode.EFOREIGN, `${where} does not speak the lock-socket protocol (${error.code}: ${error.message})`, { cause: error });
-  }
-  if (error instanceof HolderGone) return error;
-  return new LockSocketError(ErrorCode.ECLOSED, `connection to ${where} failed: ${(error as Error).message}`, { cause: error });
+interface Greeting {
+  kind: 'greeting';
+  talk: Conversation;
+  challenge: Challenge;
+  /** Undefined when no secret was given (an unverified status query). */
+  keys: Keys | undefined;
 }
 
-/** Errors the holder itself reported: passed through as they are, not blamed on the handshake. */
-const fromHolder = new WeakSet<Error>();
-
-/** An ERROR frame from the holder, as the launcher's error. */
-function remoteError(frame: Frame): LockSocketError {
-  const { code, message } = decodeError(frame);
-  const error = new LockSocketError(code, `holder: ${message}`);
-  fromHolder.add(error);
-  return error;
-}
-
-/** Connect, say hello, read the challenge. Everything before any secret is used. */
-async function greet(peer: Peer, op: OpValue, deadline: number): Promise<{ talk: Conversation; challenge: Challenge; launcherNonce: Buffer }> {
+/**
+ * Connect, say hello, read the CHALLENGE, derive the keys. Before the holder has proved itself
+ * nothing it says is trusted: an ERROR it sends can only mean "not your holder" (EFOREIGN), with
+ * one exception, EVERSION, which says that an update is due and nothing more.
+ */
+async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, deadline: number): Promise<Greeting | Gone> {
   const socket = await open(peer, deadline);
-  const talk = new Conversation(socket, peer.maxFrameBytes);
-  const launcherNonce = nonce();
+  if ('kind' in socket) return socket;
+  const talk = new Conversation(socket);
+  const where = formatEndpoint(peer.addr, peer.port);
+  const hello = encodeHello({ op, appId: peer.appId, nonce: nonce() });
+  talk.send(hello);
+  const next = await talk.next(deadline);
   try {
-    talk.send(encodeHello({ op, appId: peer.appId, nonce: launcherNonce }));
-    const frame = await talk.next(deadline, ErrorCode.ETIMEDOUT);
-    if (frame.type === FrameType.ERROR) throw remoteError(frame);
-    const challenge = decodeChallenge(frame);
-    debug('challenge from pid %d (%s)', challenge.pid, challenge.appId);
-    return { talk, challenge, launcherNonce };
-  } catch (error) {
-    talk.close();
-    if (error instanceof Error && fromHolder.has(error)) throw error;
-    throw handshakeError(error, peer, talk.bytesReceived);
-  }
-}
-
-/** The holder's proof, or EAUTH. Nothing secret has been sent when this throws. */
-function checkHolder(secret: Buffer, op: OpValue, peer: Peer, challenge: Challenge, launcherNonce: Buffer): void {
-  if (challenge.appId !== peer.appId) {
-    throw new LockSocketError(ErrorCode.EAPPID, `${peer.addr}:${peer.port} is held by ${JSON.stringify(challenge.appId)}, not ${JSON.stringify(peer.appId)}`);
-  }
-  const expected = makeProof(secret, 'holder', op, peer.appId, launcherNonce, challenge.nonce);
-  if (!proofMatches(expected, challenge.proof)) {
-    throw new LockSocketError(
-      ErrorCode.EAUTH,
-      `the holder of ${peer.addr}:${peer.port} could not prove it knows this user's secret for ${JSON.stringify(peer.appId)}; nothing was sent`,
-    );
-  }
-}
-
-/** Forwards one launch. Resolves with the holder's reply; HolderGone means "try the lock again". */
-export async function forward(request: ForwardRequest): Promise<{ reply: LaunchReply; holderPid: number }> {
-  const deadline = Date.now() + request.handshakeTimeout;
-  const { talk, challenge, launcherNonce } = await greet(request, Op.LAUNCH, deadline);
-  try {
-    checkHolder(request.secret, Op.LAUNCH, request, challenge, launcherNonce);
-    const proof = makeProof(request.secret, 'launcher', Op.LAUNCH, request.appId, launcherNonce, challenge.nonce);
-    talk.send(encodeLaunch({ proof, argv: request.argv, cwd: request.cwd, data: request.data, env: request.env, pid: process.pid }));
-    // From here on the launch may have reached the holder: never retry, or it could run twice.
-    const accepted = await nextOrClosed(talk, deadline, ErrorCode.ETIMEDOUT, 'before accepting the launch');
-    const { queued } = decodeAccepted(expect(accepted, FrameType.ACCEPTED));
-    debug('launch accepted by pid %d (queued: %s)', challenge.pid, queued);
-    request.onDelivered?.({ holderPid: challenge.pid, queued });
-    const replyDeadline = request.replyTimeout === Infinity ? Infinity : Date.now() + request.replyTimeout;
-    const reply = decodeReply(expect(await nextOrClosed(talk, replyDeadline, ErrorCode.EREPLYTIMEOUT, 'before replying'), FrameType.REPLY));
-    return { reply, holderPid: challenge.pid };
-  } finally {
-    talk.close();
-  }
-}
-
-/** Waits until the holder releases the lock (or goes away). Resolves; the caller tries the lock. */
-export async function awaitRelease(request: Peer & { secret: Buffer }): Promise<void> {
-  const deadline = Date.now() + request.handshakeTimeout;
-  const { talk, challenge, launcherNonce } = await greet(request, Op.WAIT, deadline);
-  try {
-    checkHolder(request.secret, Op.WAIT, request, challenge, launcherNonce);
-    talk.send(encodeWait(makeProof(request.secret, 'launcher', Op.WAIT, request.appId, launcherNonce, challenge.nonce)));
-    debug('waiting for pid %d to release', challenge.pid);
-    const frame = await talk.next(Infinity, ErrorCode.ETIMEDOUT).catch((error: unknown) => {
-      if (error instanceof ClosedEarly) return undefined; // the holder died: as good as a release
-      throw error;
-    });
-    if (frame?.type === FrameType.ERROR) throw remoteError(frame);
-  } finally {
-    talk.close();
-  }
-}
-
-/** Asks who holds the lock. `secret` set: the holder must prove itself for `verified`. */
-export async function queryStatus(peer: Peer, secret: Buffer | undefined): Promise<HolderStatus> {
-  const { talk, challenge, launcherNonce } = await greet(peer, Op.STATUS, Date.now() + peer.handshakeTimeout);
-  talk.close();
-  let verified = false;
-  if (secret !== undefined && challenge.appId === peer.appId) {
-    verified = proofMatches(makeProof(secret, 'holder', Op.STATUS, peer.appId, launcherNonce, challenge.nonce), challenge.proof);
-  }
-  return {
-    addr: peer.addr,
-    port: peer.port,
-    pid: challenge.pid,
-    appId: challenge.appId,
-    version: challenge.version,
-    startedAt: challenge.startedAt,
-    verified,
-  };
-}
-
-async function nextOrClosed(
-  talk: Conversation,
-  deadline: number,
-  timeoutCode: typeof ErrorCode.ETIMEDOUT | typeof ErrorCode.EREPLYTIMEOUT,
-  when: string,
-): Promise<Frame> {
-  try {
-    const frame = await talk.next(deadline, timeoutCode);
-    if (frame.type === FrameType.ERROR) throw remoteError(frame);
-    return frame;
-  } catch (error) {
-    if (error instanceof ClosedEarly) throw new LockSocketError(ErrorCode.ECLOSED, `the holder closed the connection ${when}`);
-    // A reset (the holder was killed with our launch unread) is a system error, not ours:
-    // it must still reach the caller as a code.
-    if (!(error instanceof LockSocketError)) {
-      throw new LockSocketError(ErrorCode.ECLOSED, `the connection to the holder failed ${when}: ${(error as Error).message}`, { cause: error });
+    switch (next.kind) {
+      case 'timeout':
+        throw fail(ErrorCode.ETIMEDOUT, `${where} did not answer the handshake in time`);
+      case 'closed':
+      case 'failed': {
+        // A close (or a reset) before a single byte: a holder that is releasing or dying.
+        if (talk.bytesReceived === 0 && (next.kind === 'closed' || isReset(next.error))) return { kind: 'gone', refused: false };
+        const why = next.kind === 'closed' ? 'closed the connection in the middle of the handshake' : `does not speak the lock-socket protocol (${describe(next.error)})`;
+        throw fail(ErrorCode.EFOREIGN, `${where} ${why}`, next.kind === 'failed' ? next.error : undefined);
+      }
+      case 'frame':
+        break;
     }
+    const frame = next.frame;
+    if (frame.type === FrameType.ERROR) throw refusal(where, frame);
+    let challenge: Challenge;
+    try {
+      challenge = decodeChallenge(frame);
+    } catch (error) {
+      if (error instanceof LockSocketError && error.code === ErrorCode.EVERSION) throw error;
+      throw fail(ErrorCode.EFOREIGN, `${where} does not speak the lock-socket protocol (${describe(error)})`, error);
+    }
+    debug('challenge from pid %d (%s)', challenge.pid, challenge.appId);
+    const keys = secret && deriveKeys(secret, transcriptHash(where, hello.subarray(5), challenge.body));
+    return { kind: 'greeting', talk, challenge, keys };
+  } catch (error) {
+    talk.close();
     throw error;
   }
 }
 
-function expect(frame: Frame, type: number): Frame {
-  if (frame.type !== type) throw new LockSocketError(ErrorCode.EBADMESSAGE, `expected frame type ${type}, got ${frame.type}`);
-  return frame;
+/** A clear ERROR from a holder that has not proved itself. */
+function refusal(where: string, frame: Frame): LockSocketError {
+  let said: { code: LockSocketErrorCode; message: string };
+  try {
+    said = decodeError(frame);
+  } catch (error) {
+    return fail(ErrorCode.EFOREIGN, `${where} does not speak the lock-socket protocol (${describe(error)})`, error);
+  }
+  if (said.code === ErrorCode.EVERSION) return fail(ErrorCode.EVERSION, `${where}: ${said.message}`);
+  return fail(ErrorCode.EFOREIGN, `${where} refused before proving it is this user's holder (it said ${said.code}: ${said.message})`);
+}
+
+/** The holder's proof, or EAUTH. Nothing of the launch has been sent when this throws. */
+function checkHolder(peer: Peer, greeting: Greeting): Keys {
+  const { challenge, keys } = greeting;
+  const where = formatEndpoint(peer.addr, peer.port);
+  if (challenge.appId !== peer.appId) {
+    throw fail(ErrorCode.EFOREIGN, `${where} answers for ${JSON.stringify(challenge.appId)}, not ${JSON.stringify(peer.appId)} (unverified)`);
+  }
+  if (!keys || !proofMatches(keys.holderProof, challenge.proof)) {
+    throw fail(ErrorCode.EAUTH, `the holder of ${where} could not prove it knows this user's secret for ${JSON.stringify(peer.appId)}; nothing was sent`);
+  }
+  return keys;
+}
+
+/** A sealed message from the holder, or why there is none. */
+type Answer = { kind: 'message'; message: Opened } | Exclude<Next, { kind: 'frame' }>;
+
+async function answer(talk: Conversation, opener: Opener, deadline: number): Promise<Answer> {
+  const next = await talk.next(deadline);
+  if (next.kind !== 'frame') return next;
+  try {
+    return { kind: 'message', message: opener.open(next.frame) };
+  } catch (error) {
+    talk.close();
+    return { kind: 'failed', error: error as Error };
+  }
+}
+
+/** The holder's sealed ERROR as the launcher's error: authenticated, so its code is the holder's word. */
+function holderError(message: Opened): LockSocketError {
+  const { code, message: text } = decodeError(message);
+  return fail(code, `holder: ${text}`);
+}
+
+/**
+ * Forwards one launch. Resolves with the holder's reply, or `Gone` ("try the lock again",
+ * only ever before anything of the launch was sent).
+ */
+export async function forward(request: ForwardRequest): Promise<{ kind: 'replied'; reply: LaunchReply; holderPid: number } | Gone> {
+  const deadline = Date.now() + request.handshakeTimeout;
+  const greeting = await greet(request, Op.LAUNCH, request.secret, deadline);
+  if (greeting.kind === 'gone') return greeting;
+  const { talk, challenge } = greeting;
+  try {
+    const keys = checkHolder(request, greeting);
+    const sealer = new Sealer(keys.launcherKey);
+    const opener = new Opener(keys.holderKey);
+    talk.decoder.maxFrameBytes = request.maxFrameBytes;
+    const launch = launchPayload({ ...request, pid: process.pid });
+    talk.send(Buffer.concat([encodeFinished(keys.launcherProof), sealer.seal(SealedType.LAUNCH, launch)]));
+    // From here on the launch may have reached the holder: until it says ACCEPTED (or refuses, in
+    // a sealed ERROR) nothing can tell whether it ran, so every failure is EINDOUBT, never retried.
+    const accepted = await answer(talk, opener, deadline);
+    if (accepted.kind !== 'message') throw inDoubt(accepted);
+    if (accepted.message.type === SealedType.ERROR) throw holderError(accepted.message);
+    let queued: boolean;
+    try {
+      ({ queued } = decodeAccepted(accepted.message));
+    } catch (error) {
+      throw inDoubt({ kind: 'failed', error: error as Error });
+    }
+    debug('launch accepted by pid %d (queued: %s)', challenge.pid, queued);
+    request.onDelivered?.({ holderPid: challenge.pid, queued });
+    const replyDeadline = request.replyTimeout === Infinity ? Infinity : Date.now() + request.replyTimeout;
+    const replied = await answer(talk, opener, replyDeadline);
+    switch (replied.kind) {
+      case 'message':
+        if (replied.message.type === SealedType.ERROR) throw holderError(replied.message);
+        return { kind: 'replied', reply: decodeReply(replied.message, request.maxArgBytes), holderPid: challenge.pid };
+      case 'timeout':
+        throw fail(ErrorCode.EREPLYTIMEOUT, `the holder accepted the launch but did not reply within ${request.replyTimeout} ms`);
+      case 'closed':
+        throw fail(ErrorCode.ECLOSED, 'the holder accepted the launch, then closed the connection before replying');
+      case 'failed':
+        if (replied.error instanceof LockSocketError) throw fail(replied.error.code, `the launch was delivered, but its reply failed: ${replied.error.message}`, replied.error);
+        throw fail(ErrorCode.ECLOSED, `the holder accepted the launch, then the connection failed before the reply: ${replied.error.message}`, replied.error);
+    }
+  } finally {
+    talk.close();
+  }
+}
+
+function inDoubt(outcome: Exclude<Answer, { kind: 'message' }>): LockSocketError {
+  const why =
+    outcome.kind === 'timeout'
+      ? 'the holder did not confirm it in time'
+      : outcome.kind === 'closed'
+        ? 'the connection closed before the holder confirmed it'
+        : `the holder's confirmation failed (${describe(outcome.error)})`;
+  return fail(ErrorCode.EINDOUBT, `the launch was sent, but ${why}: it may have run; do not retry it blindly`, outcome.kind === 'failed' ? outcome.error : undefined);
+}
+
+/** Waits until the holder releases the lock (or goes away); the caller then tries the lock again. */
+export async function awaitRelease(request: Peer & { secret: KeyObject }): Promise<{ kind: 'released' } | Gone> {
+  const greeting = await greet(request, Op.WAIT, request.secret, Date.now() + request.handshakeTimeout);
+  if (greeting.kind === 'gone') return greeting;
+  const { talk } = greeting;
+  try {
+    const keys = checkHolder(request, greeting);
+    talk.send(encodeFinished(keys.launcherProof));
+    debug('waiting for pid %d to release', greeting.challenge.pid);
+    const outcome = await answer(talk, new Opener(keys.holderKey), Infinity);
+    if (outcome.kind === 'message') {
+      if (outcome.message.type === SealedType.ERROR) throw holderError(outcome.message);
+      decodeReleased(outcome.message);
+    } else if (outcome.kind === 'failed' && outcome.error instanceof LockSocketError) {
+      throw fail(outcome.error.code, `while waiting for the release: ${outcome.error.message}`, outcome.error);
+    }
+    // A close or a reset: the holder died, which frees the lock as surely as a release.
+    return { kind: 'released' };
+  } finally {
+    talk.close();
+  }
+}
+
+/** Asks who holds the lock. With `secret`, `verified` says whether the holder proved itself. */
+export async function queryStatus(peer: Peer, secret: KeyObject | undefined): Promise<{ kind: 'status'; status: HolderStatus } | Gone> {
+  const greeting = await greet(peer, Op.STATUS, secret, Date.now() + peer.handshakeTimeout);
+  if (greeting.kind === 'gone') return greeting;
+  greeting.talk.close();
+  const { challenge, keys } = greeting;
+  const verified = challenge.appId === peer.appId && keys !== undefined && proofMatches(keys.holderProof, challenge.proof);
+  const { pid, appId, version, startedAt } = challenge;
+  return { kind: 'status', status: { addr: peer.addr, port: peer.port, pid, appId, version, startedAt, verified } };
+}
+
+/** The largest payload the launcher's own decoder lets through in a sealed frame. */
+export function maxSealedPayload(maxFrameBytes: number): number {
+  return maxFrameBytes - SEAL_OVERHEAD;
+}
+
+function isReset(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+function describe(error: unknown): string {
+  return error instanceof LockSocketError ? `${error.code}: ${error.message}` : (error as Error).message;
 }

@@ -3,18 +3,18 @@
  * off the lock socket is untrusted (CVE-2026-34776 was an out-of-bounds read on exactly this
  * input in Electron), so every field is checked for type and size before it is used, and every
  * failure is a LockSocketError with its own code. Pure: no sockets, no timers.
+ *
+ * Two kinds of message:
+ * - in clear, before the proofs: HELLO, CHALLENGE, FINISHED, and a holder's ERROR that refuses a
+ *   peer it has not proven (such an ERROR keeps protocol 1's shape, so an older launcher can read it);
+ * - sealed, after the proofs: their decoders take only an `Opened` message, which only
+ *   `Opener.open()` makes once the frame has been authenticated (seal.ts).
  */
 import { ErrorCode, LockSocketError, isErrorCode, type LockSocketErrorCode } from '../lock/errors.js';
-import {
-  DEFAULT_MAX_ARG_BYTES,
-  DEFAULT_MAX_ARGS,
-  MAGIC,
-  MAX_APP_ID_BYTES,
-  MAX_ENV_VARS,
-  NONCE_BYTES,
-  PROTOCOL_VERSION,
-} from './constants.js';
-import { encodeFrame, FrameType, type Frame } from './frame.js';
+import { MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, NONCE_BYTES, PROTOCOL_VERSION } from './constants.js';
+import { encodeFrame, FrameType, SealedType, type Frame } from './frame.js';
+import { PROOF_BYTES } from './keys.js';
+import type { Opened } from './seal.js';
 import type { JsonValue, LaunchReply } from './types.js';
 
 export const Op = { LAUNCH: 'launch', WAIT: 'wait', STATUS: 'status' } as const;
@@ -26,23 +26,30 @@ export interface Hello {
   nonce: Buffer;
 }
 
-export interface Challenge {
+/** What a holder tells about itself in its CHALLENGE (covered by its proof when it gives one). */
+export interface HolderInfo {
   appId: string;
   nonce: Buffer;
-  /** Absent when the holder has no proof to give (a status query for another or no appId). */
-  proof: Buffer | undefined;
   pid: number;
   startedAt: number;
   version: string;
 }
 
+export interface Challenge extends HolderInfo {
+  /** The JSON bytes of the holder's info exactly as received: part of the transcript. */
+  body: Buffer;
+  /** Absent when the holder has no proof to give (a status query for another appId, or none). */
+  proof: Buffer | undefined;
+}
+
 export interface LaunchMessage {
-  proof: Buffer;
   argv: string[];
   cwd: string;
   data: JsonValue | undefined;
   env: Record<string, string>;
   pid: number;
+  /** The largest frame the launcher accepts: the holder's reply must fit in it. */
+  maxFrameBytes: number;
 }
 
 export interface ErrorMessage {
@@ -55,12 +62,13 @@ export interface Limits {
   maxArgBytes: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { maxArgs: DEFAULT_MAX_ARGS, maxArgBytes: DEFAULT_MAX_ARG_BYTES };
-
 // Made at the first decode: TextDecoder loads Node's encoding module, which a primary needs only
 // once a second instance connects.
 let utf8: InstanceType<typeof TextDecoder> | undefined;
 const PREAMBLE_BYTES = MAGIC.length + 1;
+const HAS_PROOF = 1;
+/** The longest error message that travels; a longer one is cut. */
+const MAX_ERROR_MESSAGE = 4096;
 
 // -- encoding ----------------------------------------------------------------------------
 
@@ -68,60 +76,68 @@ function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
 }
 
-function withPreamble(body: Buffer): Buffer {
+function preambled(...parts: Buffer[]): Buffer {
   const preamble = Buffer.allocUnsafe(PREAMBLE_BYTES);
   MAGIC.copy(preamble, 0);
   preamble.writeUInt8(PROTOCOL_VERSION, MAGIC.length);
-  return Buffer.concat([preamble, body]);
+  return Buffer.concat([preamble, ...parts]);
 }
 
 export function encodeHello(hello: Hello): Buffer {
-  const body = json({ op: hello.op, appId: hello.appId, nonce: hello.nonce.toString('base64') });
-  return encodeFrame(FrameType.HELLO, withPreamble(body));
+  return encodeFrame(FrameType.HELLO, preambled(json({ op: hello.op, appId: hello.appId, nonce: hello.nonce.toString('base64') })));
 }
 
-export function encodeChallenge(c: Challenge): Buffer {
-  const body = json({
-    appId: c.appId,
-    nonce: c.nonce.toString('base64'),
-    proof: c.proof?.toString('base64') ?? null,
-    pid: c.pid,
-    startedAt: c.startedAt,
-    version: c.version,
-  });
-  return encodeFrame(FrameType.CHALLENGE, withPreamble(body));
+/** The JSON bytes of a holder's info, which its proof covers (so they are made before the proof). */
+export function challengeBody(info: HolderInfo): Buffer {
+  return json({ appId: info.appId, nonce: info.nonce.toString('base64'), pid: info.pid, startedAt: info.startedAt, version: info.version });
 }
 
-export function encodeLaunch(m: LaunchMessage): Buffer {
-  const body: Record<string, unknown> = {
-    proof: m.proof.toString('base64'),
-    argv: m.argv,
-    cwd: m.cwd,
-    env: m.env,
-    pid: m.pid,
-  };
+export function encodeChallenge(body: Buffer, proof: Buffer | undefined): Buffer {
+  return encodeFrame(FrameType.CHALLENGE, proof ? preambled(Buffer.of(HAS_PROOF), proof, body) : preambled(Buffer.of(0), body));
+}
+
+export function encodeFinished(proof: Buffer): Buffer {
+  return encodeFrame(FrameType.FINISHED, proof);
+}
+
+/** A holder's refusal of a peer it has not proven, in clear. */
+export function encodeClearError(code: LockSocketErrorCode, message: string): Buffer {
+  return encodeFrame(FrameType.ERROR, errorPayload(code, message));
+}
+
+export function launchPayload(m: LaunchMessage): Buffer {
+  const body: Record<string, unknown> = { argv: m.argv, cwd: m.cwd, env: m.env, pid: m.pid, maxFrameBytes: m.maxFrameBytes };
   if (m.data !== undefined) body['data'] = m.data;
-  return encodeFrame(FrameType.LAUNCH, json(body));
+  return json(body);
 }
 
-export function encodeWait(proof: Buffer): Buffer {
-  return encodeFrame(FrameType.WAIT, json({ proof: proof.toString('base64') }));
+export function acceptedPayload(queued: boolean): Buffer {
+  return json({ queued });
 }
 
-export function encodeAccepted(queued: boolean): Buffer {
-  return encodeFrame(FrameType.ACCEPTED, json({ queued }));
+export function errorPayload(code: LockSocketErrorCode, message: string): Buffer {
+  return json({ code, message: message.length > MAX_ERROR_MESSAGE ? `${message.slice(0, MAX_ERROR_MESSAGE - 1)}…` : message });
 }
 
-export function encodeReply(reply: LaunchReply): Buffer {
-  return encodeFrame(FrameType.REPLY, json(reply));
-}
+export const RELEASED_PAYLOAD = json({});
 
-export function encodeError(code: LockSocketErrorCode, message: string): Buffer {
-  return encodeFrame(FrameType.ERROR, json({ code, message }));
-}
-
-export function encodeReleased(): Buffer {
-  return encodeFrame(FrameType.RELEASED, json({}));
+/**
+ * A handler's reply, checked and encoded, ready to seal; throws before anything is sent:
+ * EINVALIDOPTION for a reply of the wrong shape or one JSON cannot encode (a cycle, a BigInt),
+ * ETOOLARGE for a message over `maxArgBytes` or an encoding over `maxPayloadBytes`.
+ */
+export function replyPayload(value: unknown, maxArgBytes: number, maxPayloadBytes: number): Buffer {
+  const reply = validateReply(value, maxArgBytes);
+  let bytes: Buffer;
+  try {
+    bytes = json(reply);
+  } catch (cause) {
+    throw new LockSocketError(ErrorCode.EINVALIDOPTION, `reply.data cannot be encoded as JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (bytes.length > maxPayloadBytes) {
+    throw new LockSocketError(ErrorCode.ETOOLARGE, `the reply encodes to ${bytes.length} bytes, the launcher accepts at most ${maxPayloadBytes}`);
+  }
+  return bytes;
 }
 
 // -- decoding ----------------------------------------------------------------------------
@@ -130,8 +146,8 @@ function bad(message: string): LockSocketError {
   return new LockSocketError(ErrorCode.EBADMESSAGE, message);
 }
 
-function expectType(frame: Frame, type: number, name: string): void {
-  if (frame.type !== type) throw bad(`expected a ${name} frame, got type ${frame.type}`);
+function expectType(actual: number, type: number, name: string): void {
+  if (actual !== type) throw bad(`expected a ${name} message, got type ${actual}`);
 }
 
 /** Text of a payload, or EBADUTF8. Only ever called on a complete frame. */
@@ -155,16 +171,18 @@ function object(bytes: Uint8Array): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function preamble(frame: Frame): Record<string, unknown> {
+/** The bytes after magic and version; EBADMAGIC or EVERSION first, so a stranger learns which. */
+function afterPreamble(frame: Frame): Buffer {
   const p = frame.payload;
   if (p.length < PREAMBLE_BYTES || !p.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new LockSocketError(ErrorCode.EBADMAGIC, 'the first frame does not carry the lock-socket magic value');
   }
-  const version = p[MAGIC.length];
+  const version = p[MAGIC.length] as number;
   if (version !== PROTOCOL_VERSION) {
-    throw new LockSocketError(ErrorCode.EVERSION, `peer speaks protocol version ${version}, this side speaks ${PROTOCOL_VERSION}`);
+    const older = version < PROTOCOL_VERSION ? ' (the older side must be updated: lock-socket 0.1 speaks protocol 1)' : '';
+    throw new LockSocketError(ErrorCode.EVERSION, `peer speaks lock-socket protocol ${version}, this side speaks ${PROTOCOL_VERSION}${older}`);
   }
-  return object(p.subarray(PREAMBLE_BYTES));
+  return p.subarray(PREAMBLE_BYTES);
 }
 
 function checkString(v: unknown, name: string, maxBytes: number): string {
@@ -199,35 +217,44 @@ function integer(o: Record<string, unknown>, key: string, min: number, max: numb
 // The first frame of each side checks magic and version before its type, so a peer that does
 // not speak the protocol at all gets EBADMAGIC, not a confusing "wrong frame type".
 export function decodeHello(frame: Frame): Hello {
-  const o = preamble(frame);
-  expectType(frame, FrameType.HELLO, 'HELLO');
+  const body = afterPreamble(frame);
+  expectType(frame.type, FrameType.HELLO, 'HELLO');
+  const o = object(body);
   const op = o['op'];
   if (op !== Op.LAUNCH && op !== Op.WAIT && op !== Op.STATUS) throw bad('op must be launch, wait or status');
   return { op, appId: string(o, 'appId', MAX_APP_ID_BYTES), nonce: bytes(o, 'nonce', NONCE_BYTES) };
 }
 
 export function decodeChallenge(frame: Frame): Challenge {
-  const o = preamble(frame);
-  expectType(frame, FrameType.CHALLENGE, 'CHALLENGE');
+  const rest = afterPreamble(frame);
+  expectType(frame.type, FrameType.CHALLENGE, 'CHALLENGE');
+  const flags = rest[0];
+  if (flags !== 0 && flags !== HAS_PROOF) throw bad('CHALLENGE flags must be 0 or 1');
+  const proof = flags === HAS_PROOF ? rest.subarray(1, 1 + PROOF_BYTES) : undefined;
+  if (proof && proof.length !== PROOF_BYTES) throw bad(`proof must be ${PROOF_BYTES} bytes`);
+  const body = rest.subarray(1 + (proof ? PROOF_BYTES : 0));
+  const o = object(body);
   return {
+    body,
+    proof,
     appId: string(o, 'appId', MAX_APP_ID_BYTES),
     nonce: bytes(o, 'nonce', NONCE_BYTES),
-    proof: o['proof'] === null ? undefined : bytes(o, 'proof', 32),
     pid: integer(o, 'pid', 0, 2 ** 32),
     startedAt: integer(o, 'startedAt', 0, Number.MAX_SAFE_INTEGER),
     version: string(o, 'version', 64),
   };
 }
 
-/**
- * `authenticate` sees the proof before anything else is examined: a launcher that cannot prove
- * itself learns nothing about the holder's limits, only EAUTH.
- */
-export function decodeLaunch(frame: Frame, limits: Limits = DEFAULT_LIMITS, authenticate: (proof: Buffer) => void = () => {}): LaunchMessage {
-  expectType(frame, FrameType.LAUNCH, 'LAUNCH');
-  const o = object(frame.payload);
-  const proof = bytes(o, 'proof', 32);
-  authenticate(proof);
+export function decodeFinished(frame: Frame): Buffer {
+  expectType(frame.type, FrameType.FINISHED, 'FINISHED');
+  if (frame.payload.length !== PROOF_BYTES) throw bad(`FINISHED must carry ${PROOF_BYTES} bytes`);
+  return frame.payload;
+}
+
+/** A LAUNCH, from a sealed message: the peer has proved itself before any limit is examined. */
+export function decodeLaunch(message: Opened, limits: Limits): LaunchMessage {
+  expectType(message.type, SealedType.LAUNCH, 'LAUNCH');
+  const o = object(message.payload);
   const argv = o['argv'];
   if (!Array.isArray(argv)) throw bad('argv must be an array');
   if (argv.length > limits.maxArgs) {
@@ -244,28 +271,24 @@ export function decodeLaunch(frame: Frame, limits: Limits = DEFAULT_LIMITS, auth
     cleanEnv[name] = checkString((env as Record<string, unknown>)[name], `env.${name}`, limits.maxArgBytes);
   }
   return {
-    proof,
     argv: argv as string[],
     cwd: string(o, 'cwd', limits.maxArgBytes),
     data: Object.hasOwn(o, 'data') ? (o['data'] as JsonValue) : undefined,
     env: { ...cleanEnv },
     pid: integer(o, 'pid', 0, 2 ** 32),
+    maxFrameBytes: integer(o, 'maxFrameBytes', 0, 2 ** 32),
   };
 }
 
-export function decodeWait(frame: Frame): Buffer {
-  expectType(frame, FrameType.WAIT, 'WAIT');
-  return bytes(object(frame.payload), 'proof', 32);
-}
-
-export function decodeAccepted(frame: Frame): { queued: boolean } {
-  const o = object(frame.payload);
+export function decodeAccepted(message: Opened): { queued: boolean } {
+  expectType(message.type, SealedType.ACCEPTED, 'ACCEPTED');
+  const o = object(message.payload);
   if (typeof o['queued'] !== 'boolean') throw bad('queued must be a boolean');
   return { queued: o['queued'] };
 }
 
 /** Validates a reply, from a handler (before sending) or off the wire (after receiving). */
-export function validateReply(value: unknown, maxBytes: number = DEFAULT_MAX_ARG_BYTES): LaunchReply {
+export function validateReply(value: unknown, maxBytes: number): LaunchReply {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LockSocketError(ErrorCode.EINVALIDOPTION, 'a reply must be an object { exitCode, message?, data? }');
   }
@@ -280,18 +303,25 @@ export function validateReply(value: unknown, maxBytes: number = DEFAULT_MAX_ARG
   return reply;
 }
 
-export function decodeReply(frame: Frame): LaunchReply {
+export function decodeReply(message: Opened, maxArgBytes: number): LaunchReply {
+  expectType(message.type, SealedType.REPLY, 'REPLY');
   try {
-    return validateReply(object(frame.payload));
+    return validateReply(object(message.payload), maxArgBytes);
   } catch (cause) {
     if (cause instanceof LockSocketError && cause.code === ErrorCode.EINVALIDOPTION) throw bad(cause.message);
     throw cause;
   }
 }
 
-export function decodeError(frame: Frame): ErrorMessage {
-  const o = object(frame.payload);
+export function decodeReleased(message: Opened): void {
+  expectType(message.type, SealedType.RELEASED, 'RELEASED');
+}
+
+/** An ERROR: a sealed one from a proven holder, or a clear frame from one that is not. */
+export function decodeError(message: Opened | Frame): ErrorMessage {
+  expectType(message.type, FrameType.ERROR, 'ERROR');
+  const o = object(message.payload);
   const code = o['code'];
   if (!isErrorCode(code)) throw bad('error frame with an unknown code');
-  return { code, message: string(o, 'message', 4096) };
+  return { code, message: string(o, 'message', MAX_ERROR_MESSAGE * 3) };
 }

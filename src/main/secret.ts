@@ -20,11 +20,10 @@ import {
 import type { Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { debuglog } from 'node:util';
 import { LockSocketError } from '../lock/errors.js';
 import { SECRET_BYTES } from './constants.js';
 
-const debug = debuglog('lock-socket');
+import { debug } from './debug.js';
 
 export const SECRET_DIR_NAME = 'lock-socket';
 

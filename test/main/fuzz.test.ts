@@ -9,22 +9,25 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame, type FrameTypeValue } from '../../src/main/frame.js';
+import { FRAME_HEADER_BYTES, FrameDecoder, SealedType, encodeFrame, type Frame, type FrameTypeValue } from '../../src/main/frame.js';
 import {
+  challengeBody,
   decodeAccepted,
   decodeChallenge,
   decodeError,
+  decodeFinished,
   decodeHello,
   decodeLaunch,
+  decodeReleased,
   decodeReply,
-  decodeWait,
   encodeChallenge,
   encodeHello,
-  encodeLaunch,
-  encodeReply,
+  launchPayload,
+  replyPayload,
   validateReply,
   Op,
 } from '../../src/main/messages.js';
+import { opened } from '../helpers/sealed.js';
 import { MAGIC, PROTOCOL_VERSION } from '../../src/main/constants.js';
 import { LockSocketError } from '../../src/lock/errors.js';
 import type { JsonValue } from '../../src/main/types.js';
@@ -47,6 +50,14 @@ function onlyOurErrors(fn: () => unknown): void {
 const bytes = (max = 64) => fc.uint8Array({ maxLength: max });
 const frameType = fc.integer({ min: 0, max: 255 });
 const preamble = Buffer.concat([MAGIC, Buffer.from([PROTOCOL_VERSION])]);
+
+/** Writes each chunk and reads every frame it completes. */
+function push(decoder: FrameDecoder, chunk: Uint8Array): Frame[] {
+  decoder.write(chunk);
+  const frames: Frame[] = [];
+  for (let frame = decoder.read(); frame; frame = decoder.read()) frames.push(frame);
+  return frames;
+}
 
 /** Splits `data` at the given cut points (sorted, deduplicated, clamped). */
 function split(data: Buffer, cuts: number[]): Buffer[] {
@@ -82,7 +93,7 @@ describe('fuzz: FrameDecoder', () => {
         const decoder = new FrameDecoder({ maxFrameBytes: max });
         try {
           for (const chunk of chunks) {
-            for (const frame of decoder.push(chunk)) assert.ok(frame.payload.length <= max);
+            for (const frame of push(decoder, chunk)) assert.ok(frame.payload.length <= max);
             assert.ok(decoder.bufferedBytes < FRAME_HEADER_BYTES + max + 1);
           }
           decoder.end();
@@ -99,10 +110,10 @@ describe('fuzz: FrameDecoder', () => {
     fc.assert(
       fc.property(frames, fc.array(fc.nat(), { maxLength: 10 }), (list, cuts) => {
         const stream = Buffer.concat(list.map((f) => encodeFrame(f.type as FrameTypeValue, f.payload)));
-        const whole = new FrameDecoder({ maxFrameBytes: 48 }).push(stream);
+        const whole = push(new FrameDecoder({ maxFrameBytes: 48 }), stream);
         const decoder = new FrameDecoder({ maxFrameBytes: 48 });
         const pieces: Frame[] = [];
-        for (const part of split(stream, cuts)) pieces.push(...decoder.push(part));
+        for (const part of split(stream, cuts)) pieces.push(...push(decoder, part));
         decoder.end();
         const plain = (fs: Frame[]) => fs.map((f) => ({ type: f.type, payload: Buffer.from(f.payload).toString('hex') }));
         assert.deepEqual(plain(pieces), plain(whole));
@@ -115,13 +126,24 @@ describe('fuzz: FrameDecoder', () => {
 });
 
 describe('fuzz: message decoders and validators', () => {
-  test('every decoder on arbitrary frames: only LockSocketError', () => {
-    const decoders = [decodeHello, decodeChallenge, (f: Frame) => decodeLaunch(f, { maxArgs: 4, maxArgBytes: 8 }), decodeLaunch, decodeWait, decodeAccepted, decodeReply, decodeError];
+  test('every decoder on arbitrary frames and sealed messages: only LockSocketError', () => {
+    const clear = [decodeHello, decodeChallenge, decodeFinished, decodeError];
+    const sealed = [
+      (t: number, p: Uint8Array) => decodeLaunch(opened(t, p), { maxArgs: 4, maxArgBytes: 8 }),
+      (t: number, p: Uint8Array) => decodeLaunch(opened(t, p), { maxArgs: 8192, maxArgBytes: 1 << 17 }),
+      (t: number, p: Uint8Array) => decodeAccepted(opened(t, p)),
+      (t: number, p: Uint8Array) => decodeReply(opened(t, p), 64),
+      (t: number, p: Uint8Array) => decodeReleased(opened(t, p)),
+      (t: number, p: Uint8Array) => decodeError(opened(t, p)),
+    ];
     fc.assert(
       fc.property(frameType, payload, (type, p) => {
-        for (const decode of decoders) onlyOurErrors(() => decode({ type, payload: Buffer.from(p) }));
+        const bytes = Buffer.from(p);
+        const header = Buffer.alloc(5);
+        for (const decode of clear) onlyOurErrors(() => decode({ type, header, payload: bytes }));
+        for (const decode of sealed) onlyOurErrors(() => decode(type, bytes));
       }),
-      params,
+      { ...params, numRuns: Math.ceil(numRuns / 4) },
     );
   });
 
@@ -159,24 +181,22 @@ describe('fuzz: message decoders and validators', () => {
           message: fc.option(str, { nil: undefined }),
         }),
         (m) => {
-          const decoder = new FrameDecoder({ maxFrameBytes: 1 << 20 });
-          const [hello, challenge, launch, reply] = decoder.push(
-            Buffer.concat([
-              encodeHello({ op: m.op, appId: m.appId, nonce: m.nonce }),
-              encodeChallenge({ appId: m.appId, nonce: m.nonce, proof: m.proof, pid: m.pid, startedAt: m.startedAt, version: '0.1.0' }),
-              encodeLaunch({ proof: m.nonce, argv: m.argv, cwd: m.cwd, data: m.data as JsonValue | undefined, env: m.env, pid: m.pid }),
-              encodeReply(m.message === undefined ? { exitCode: m.exitCode } : { exitCode: m.exitCode, message: m.message }),
-            ]),
-          ) as [Frame, Frame, Frame, Frame];
+          const body = challengeBody({ appId: m.appId, nonce: m.nonce, pid: m.pid, startedAt: m.startedAt, version: '0.2.0' });
+          const [hello, challenge] = push(
+            new FrameDecoder({ maxFrameBytes: 1 << 20 }),
+            Buffer.concat([encodeHello({ op: m.op, appId: m.appId, nonce: m.nonce }), encodeChallenge(body, m.proof)]),
+          ) as [Frame, Frame];
           assert.deepEqual(decodeHello(hello), { op: m.op, appId: m.appId, nonce: m.nonce });
-          assert.deepEqual(decodeChallenge(challenge), { appId: m.appId, nonce: m.nonce, proof: m.proof, pid: m.pid, startedAt: m.startedAt, version: '0.1.0' });
-          const back = decodeLaunch(launch);
+          assert.deepEqual(decodeChallenge(challenge), { appId: m.appId, nonce: m.nonce, proof: m.proof, pid: m.pid, startedAt: m.startedAt, version: '0.2.0', body });
+          const launch = launchPayload({ argv: m.argv, cwd: m.cwd, data: m.data as JsonValue | undefined, env: m.env, pid: m.pid, maxFrameBytes: 1 << 20 });
+          const back = decodeLaunch(opened(SealedType.LAUNCH, launch), { maxArgs: 8192, maxArgBytes: 1 << 17 });
           assert.deepEqual(back.argv, m.argv);
           assert.equal(back.cwd, m.cwd);
           assert.deepEqual(back.env, { ...m.env });
           // JSON has no -0: compare data as JSON text.
           assert.equal(JSON.stringify(back.data), JSON.stringify(m.data));
-          assert.deepEqual(decodeReply(reply), m.message === undefined ? { exitCode: m.exitCode } : { exitCode: m.exitCode, message: m.message });
+          const reply = m.message === undefined ? { exitCode: m.exitCode } : { exitCode: m.exitCode, message: m.message };
+          assert.deepEqual(decodeReply(opened(SealedType.REPLY, replyPayload(reply, 1 << 17, 1 << 20)), 1 << 17), reply);
         },
       ),
       params,

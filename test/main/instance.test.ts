@@ -178,6 +178,8 @@ describe('forwarding in one process', () => {
     const dir = privateDir();
     await using primary = await requestSingleInstance(base(9, { secretDir: dir }));
     primary.on('second-instance', (_l, reply) => reply({ exitCode: 0, message: 'still reachable' }));
+    // A primary reads the secret when the first launcher comes (it needs none to hold the lock).
+    assert.equal((await requestSingleInstance(base(9, { secretDir: dir }))).reply?.message, 'still reachable');
     const file = secretPath('com.example.instance-test', dir);
     const before = readFileSync(file);
     rmSync(file);
@@ -186,9 +188,10 @@ describe('forwarding in one process', () => {
     assert.notDeepEqual(readFileSync(file), before, 'the launcher made a new secret, which the holder used');
   });
 
-  test('another appId on the same port is refused with EAPPID', async () => {
+  test('another appId on the same port: EFOREIGN, since a holder that has not proved itself is not believed', async () => {
     await using _primary = await requestSingleInstance(base(7));
-    await rejectsWith(requestSingleInstance(base(7, { appId: 'com.example.other' })), ErrorCode.EAPPID);
+    const error = await rejectsWith(requestSingleInstance(base(7, { appId: 'com.example.other' })), ErrorCode.EFOREIGN);
+    assert.match(error.message, /refused before proving it is this user's holder \(it said EAPPID: this port is held by another app/);
   });
 
   test('the holder refuses more arguments than its limit with ETOOMANYARGS', async () => {

@@ -4,37 +4,43 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameType, encodeFrame, type Frame } from '../../src/main/frame.js';
+import { FrameType, SealedType, encodeFrame, type Frame } from '../../src/main/frame.js';
 import {
+  acceptedPayload,
+  challengeBody,
   decodeAccepted,
   decodeChallenge,
   decodeError,
+  decodeFinished,
   decodeHello,
   decodeLaunch,
+  decodeReleased,
   decodeReply,
-  decodeWait,
-  encodeAccepted,
   encodeChallenge,
-  encodeError,
+  encodeClearError,
+  encodeFinished,
   encodeHello,
-  encodeLaunch,
-  encodeReply,
-  encodeWait,
+  errorPayload,
+  launchPayload,
+  RELEASED_PAYLOAD,
+  replyPayload,
   validateReply,
   Op,
 } from '../../src/main/messages.js';
-import { DEFAULT_MAX_ARGS, MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, PROTOCOL_VERSION } from '../../src/main/constants.js';
+import { DEFAULT_MAX_ARG_BYTES, DEFAULT_MAX_ARGS, MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, PROTOCOL_VERSION } from '../../src/main/constants.js';
 import { LockSocketError } from '../../src/lock/errors.js';
+import { opened, openedJson } from '../helpers/sealed.js';
 
 const N = Buffer.alloc(32, 9);
 const P = Buffer.alloc(32, 3);
+const LIMITS = { maxArgs: DEFAULT_MAX_ARGS, maxArgBytes: DEFAULT_MAX_ARG_BYTES };
 
 function frame(bytes: Buffer): Frame {
-  return { type: bytes[4] as number, payload: bytes.subarray(5) };
+  return { type: bytes[4] as number, header: bytes.subarray(0, 5), payload: bytes.subarray(5) };
 }
-function json(type: number, value: unknown, pre = false): Frame {
-  const body = Buffer.from(JSON.stringify(value));
-  return { type, payload: pre ? Buffer.concat([MAGIC, Buffer.of(PROTOCOL_VERSION), body]) : body };
+/** A clear frame whose payload is magic, version (default: ours) and `value` as JSON. */
+function first(type: number, value: unknown, version = PROTOCOL_VERSION): Frame {
+  return frame(encodeFrame(type as 1, Buffer.concat([MAGIC, Buffer.of(version), Buffer.from(JSON.stringify(value))])));
 }
 function throwsCode(fn: () => unknown, code: string, message: RegExp): void {
   assert.throws(fn, (error: unknown) => {
@@ -44,81 +50,116 @@ function throwsCode(fn: () => unknown, code: string, message: RegExp): void {
     return true;
   });
 }
-const launchBody = { proof: P.toString('base64'), argv: ['a'], cwd: '/', env: {}, pid: 1 };
+const launchBody = { argv: ['a'], cwd: '/', env: {}, pid: 1, maxFrameBytes: 4096 };
+const launch = (value: unknown, limits = LIMITS) => decodeLaunch(openedJson(SealedType.LAUNCH, value), limits);
 
 describe('messages: round trips', () => {
-  test('hello, challenge, launch, wait, accepted, reply, error', () => {
+  test('in clear: hello, challenge (with and without a proof), finished, error', () => {
     assert.deepEqual(decodeHello(frame(encodeHello({ op: Op.WAIT, appId: 'ü.app', nonce: N }))), { op: 'wait', appId: 'ü.app', nonce: N });
-    const c = { appId: 'x', nonce: N, proof: undefined, pid: 7, startedAt: 123, version: '0.1.0' };
-    assert.deepEqual(decodeChallenge(frame(encodeChallenge(c))), c);
-    assert.deepEqual(decodeChallenge(frame(encodeChallenge({ ...c, proof: P }))).proof, P);
-    const l = { proof: P, argv: ['', ' x ', '\ud800', '🎉'], cwd: '/', data: { a: [1, null] }, env: { A: 'b' }, pid: 2 };
-    assert.deepEqual(decodeLaunch(frame(encodeLaunch(l))), l);
-    assert.equal(decodeLaunch(frame(encodeLaunch({ ...l, data: undefined }))).data, undefined);
-    assert.deepEqual(decodeWait(frame(encodeWait(P))), P);
-    assert.deepEqual(decodeAccepted(frame(encodeAccepted(true))), { queued: true });
-    assert.deepEqual(decodeReply(frame(encodeReply({ exitCode: 3, message: 'm', data: [1] }))), { exitCode: 3, message: 'm', data: [1] });
-    assert.deepEqual(decodeError(frame(encodeError('EAUTH', 'no'))), { code: 'EAUTH', message: 'no' });
+    const info = { appId: 'x', nonce: N, pid: 7, startedAt: 123, version: '0.2.0' };
+    const body = challengeBody(info);
+    assert.deepEqual(decodeChallenge(frame(encodeChallenge(body, undefined))), { ...info, body, proof: undefined });
+    assert.deepEqual(decodeChallenge(frame(encodeChallenge(body, P))), { ...info, body, proof: P });
+    assert.deepEqual(decodeFinished(frame(encodeFinished(P))), P);
+    assert.deepEqual(decodeError(frame(encodeClearError('EAPPID', 'no'))), { code: 'EAPPID', message: 'no' });
+  });
+
+  test('sealed: launch, accepted, reply, error, released', () => {
+    const l = { argv: ['', ' x ', '\ud800', '🎉'], cwd: '/', data: { a: [1, null] }, env: { A: 'b' }, pid: 2, maxFrameBytes: 4096 };
+    assert.deepEqual(decodeLaunch(opened(SealedType.LAUNCH, launchPayload(l)), LIMITS), l);
+    assert.equal(decodeLaunch(opened(SealedType.LAUNCH, launchPayload({ ...l, data: undefined })), LIMITS).data, undefined);
+    assert.deepEqual(decodeAccepted(opened(SealedType.ACCEPTED, acceptedPayload(true))), { queued: true });
+    const reply = { exitCode: 3, message: 'm', data: [1] };
+    assert.deepEqual(decodeReply(opened(SealedType.REPLY, replyPayload(reply, 64, 1024)), 64), reply);
+    assert.deepEqual(decodeError(opened(SealedType.ERROR, errorPayload('EHANDLER', 'boom'))), { code: 'EHANDLER', message: 'boom' });
+    decodeReleased(opened(SealedType.RELEASED, RELEASED_PAYLOAD));
+  });
+
+  test('an error message longer than 4096 characters is cut, and still decodes', () => {
+    const { message } = decodeError(opened(SealedType.ERROR, errorPayload('EHANDLER', 'x'.repeat(100_000))));
+    assert.equal(message.length, 4096);
+    assert.ok(message.endsWith('…'));
   });
 });
 
 describe('messages: each malformed message has its code', () => {
   const hello = { op: 'launch', appId: 'a', nonce: N.toString('base64') };
 
-  test('preamble: EBADMAGIC, EVERSION, checked before the frame type', () => {
-    throwsCode(() => decodeHello({ type: 1, payload: Buffer.from('LKS') }), 'EBADMAGIC', /magic/);
-    throwsCode(() => decodeHello({ type: 1, payload: Buffer.from('XKSK\x01{}') }), 'EBADMAGIC', /magic/);
-    throwsCode(() => decodeHello({ type: 99, payload: Buffer.from('GET / HTTP/1.1') }), 'EBADMAGIC', /magic/);
-    throwsCode(() => decodeChallenge({ type: 2, payload: Buffer.concat([MAGIC, Buffer.of(2), Buffer.from('{}')]) }), 'EVERSION', /version 2, this side speaks 1/);
-    throwsCode(() => decodeHello(json(FrameType.CHALLENGE, hello, true)), 'EBADMESSAGE', /expected a HELLO frame, got type 2/);
+  test('preamble: EBADMAGIC, EVERSION (protocol 1 told to update), checked before the frame type', () => {
+    throwsCode(() => decodeHello({ ...frame(encodeFrame(1, Buffer.from('LKS'))) }), 'EBADMAGIC', /magic/);
+    throwsCode(() => decodeHello(frame(encodeFrame(1, Buffer.from('XKSK\x02{}')))), 'EBADMAGIC', /magic/);
+    throwsCode(() => decodeHello(frame(encodeFrame(99 as 1, Buffer.from('GET / HTTP/1.1')))), 'EBADMAGIC', /magic/);
+    throwsCode(() => decodeHello(first(FrameType.HELLO, hello, 1)), 'EVERSION', /protocol 1, this side speaks 2 \(the older side must be updated/);
+    throwsCode(() => decodeChallenge(first(FrameType.CHALLENGE, {}, 3)), 'EVERSION', /protocol 3, this side speaks 2$/);
+    throwsCode(() => decodeHello(first(FrameType.CHALLENGE, hello)), 'EBADMESSAGE', /expected a HELLO message, got type 2/);
   });
 
   test('text: EBADUTF8 for invalid UTF-8 (overlong, lone continuation, truncated sequence)', () => {
     for (const bad of [[0xc0, 0xaf], [0x80], [0xe6, 0x97], [0xed, 0xa0, 0x80]]) {
-      throwsCode(() => decodeLaunch({ type: FrameType.LAUNCH, payload: Buffer.from([0x22, ...bad, 0x22]) }), 'EBADUTF8', /not valid UTF-8/);
+      throwsCode(() => decodeLaunch(opened(SealedType.LAUNCH, Buffer.from([0x22, ...bad, 0x22])), LIMITS), 'EBADUTF8', /not valid UTF-8/);
     }
-    throwsCode(() => decodeHello({ type: 1, payload: Buffer.concat([MAGIC, Buffer.of(1), Buffer.of(0xff)]) }), 'EBADUTF8', /UTF-8/);
+    throwsCode(() => decodeHello(frame(encodeFrame(1, Buffer.concat([MAGIC, Buffer.of(PROTOCOL_VERSION), Buffer.of(0xff)])))), 'EBADUTF8', /UTF-8/);
+  });
+
+  test('challenge: flags, proof length', () => {
+    const body = challengeBody({ appId: 'x', nonce: N, pid: 7, startedAt: 123, version: '0.2.0' });
+    const pre = Buffer.concat([MAGIC, Buffer.of(PROTOCOL_VERSION)]);
+    throwsCode(() => decodeChallenge(frame(encodeFrame(FrameType.CHALLENGE, Buffer.concat([pre, Buffer.of(2), body])))), 'EBADMESSAGE', /flags/);
+    throwsCode(() => decodeChallenge(frame(encodeFrame(FrameType.CHALLENGE, Buffer.concat([pre, Buffer.of(1), P.subarray(0, 10)])))), 'EBADMESSAGE', /proof must be 32 bytes/);
+    throwsCode(() => decodeFinished(frame(encodeFinished(P.subarray(1)))), 'EBADMESSAGE', /FINISHED must carry 32 bytes/);
   });
 
   test('shape: EBADMESSAGE for bad JSON, non-objects and bad fields', () => {
-    throwsCode(() => decodeLaunch({ type: FrameType.LAUNCH, payload: Buffer.from('{"argv":') }), 'EBADMESSAGE', /not JSON/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, [1])), 'EBADMESSAGE', /not a JSON object/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, null)), 'EBADMESSAGE', /not a JSON object/);
-    throwsCode(() => decodeHello(json(1, { ...hello, op: 'exec' }, true)), 'EBADMESSAGE', /op must be/);
-    throwsCode(() => decodeHello(json(1, { ...hello, nonce: 'AAAA' }, true)), 'EBADMESSAGE', /nonce must be 32 bytes/);
-    throwsCode(() => decodeHello(json(1, { ...hello, nonce: 'A'.repeat(10_000) }, true)), 'EBADMESSAGE', /nonce must be base64/);
-    throwsCode(() => decodeHello(json(1, { ...hello, appId: 5 }, true)), 'EBADMESSAGE', /appId must be a string/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, argv: 'a' })), 'EBADMESSAGE', /argv must be an array/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, argv: ['a', 1] })), 'EBADMESSAGE', /argv\[1\] must be a string/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, env: [] })), 'EBADMESSAGE', /env must be an object/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, env: { 'A=B': 'x' } })), 'EBADMESSAGE', /invalid environment variable name/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, pid: -1 })), 'EBADMESSAGE', /pid must be an integer/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, cwd: undefined })), 'EBADMESSAGE', /cwd must be a string/);
-    throwsCode(() => decodeLaunch(json(FrameType.HELLO, launchBody)), 'EBADMESSAGE', /expected a LAUNCH frame/);
-    throwsCode(() => decodeAccepted(json(5, { queued: 'yes' })), 'EBADMESSAGE', /queued must be a boolean/);
-    throwsCode(() => decodeReply(json(6, { exitCode: 256 })), 'EBADMESSAGE', /exitCode must be an integer from 0 to 255/);
-    throwsCode(() => decodeError(json(7, { code: 'EVIL', message: 'x' })), 'EBADMESSAGE', /unknown code/);
+    throwsCode(() => decodeLaunch(opened(SealedType.LAUNCH, Buffer.from('{"argv":')), LIMITS), 'EBADMESSAGE', /not JSON/);
+    throwsCode(() => launch([1]), 'EBADMESSAGE', /not a JSON object/);
+    throwsCode(() => launch(null), 'EBADMESSAGE', /not a JSON object/);
+    throwsCode(() => decodeHello(first(1, { ...hello, op: 'exec' })), 'EBADMESSAGE', /op must be/);
+    throwsCode(() => decodeHello(first(1, { ...hello, nonce: 'AAAA' })), 'EBADMESSAGE', /nonce must be 32 bytes/);
+    throwsCode(() => decodeHello(first(1, { ...hello, nonce: 'A'.repeat(10_000) })), 'EBADMESSAGE', /nonce must be base64/);
+    throwsCode(() => decodeHello(first(1, { ...hello, appId: 5 })), 'EBADMESSAGE', /appId must be a string/);
+    throwsCode(() => launch({ ...launchBody, argv: 'a' }), 'EBADMESSAGE', /argv must be an array/);
+    throwsCode(() => launch({ ...launchBody, argv: ['a', 1] }), 'EBADMESSAGE', /argv\[1\] must be a string/);
+    throwsCode(() => launch({ ...launchBody, env: [] }), 'EBADMESSAGE', /env must be an object/);
+    throwsCode(() => launch({ ...launchBody, env: { 'A=B': 'x' } }), 'EBADMESSAGE', /invalid environment variable name/);
+    throwsCode(() => launch({ ...launchBody, pid: -1 }), 'EBADMESSAGE', /pid must be an integer/);
+    throwsCode(() => launch({ ...launchBody, maxFrameBytes: 'big' }), 'EBADMESSAGE', /maxFrameBytes must be an integer/);
+    throwsCode(() => launch({ ...launchBody, cwd: undefined }), 'EBADMESSAGE', /cwd must be a string/);
+    throwsCode(() => decodeLaunch(openedJson(SealedType.REPLY, launchBody), LIMITS), 'EBADMESSAGE', /expected a LAUNCH message/);
+    throwsCode(() => decodeAccepted(openedJson(SealedType.ACCEPTED, { queued: 'yes' })), 'EBADMESSAGE', /queued must be a boolean/);
+    throwsCode(() => decodeReply(openedJson(SealedType.REPLY, { exitCode: 256 }), 64), 'EBADMESSAGE', /exitCode must be an integer from 0 to 255/);
+    throwsCode(() => decodeReply(openedJson(SealedType.ACCEPTED, { exitCode: 0 }), 64), 'EBADMESSAGE', /expected a REPLY message/);
+    throwsCode(() => decodeReleased(openedJson(SealedType.REPLY, {})), 'EBADMESSAGE', /expected a RELEASED message/);
+    throwsCode(() => decodeError(openedJson(SealedType.ERROR, { code: 'EVIL', message: 'x' })), 'EBADMESSAGE', /unknown code/);
   });
 
   test('sizes: ETOOMANYARGS and ETOOLARGE at exactly one over each limit', () => {
     const many = Array.from({ length: DEFAULT_MAX_ARGS }, () => '');
-    assert.equal(decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, argv: many })).argv.length, DEFAULT_MAX_ARGS);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, argv: [...many, ''] })), 'ETOOMANYARGS', new RegExp(`${DEFAULT_MAX_ARGS + 1} arguments, the maximum is ${DEFAULT_MAX_ARGS}`));
+    assert.equal(launch({ ...launchBody, argv: many }).argv.length, DEFAULT_MAX_ARGS);
+    throwsCode(() => launch({ ...launchBody, argv: [...many, ''] }), 'ETOOMANYARGS', new RegExp(`${DEFAULT_MAX_ARGS + 1} arguments, the maximum is ${DEFAULT_MAX_ARGS}`));
     const limits = { maxArgs: 10, maxArgBytes: 6 };
-    assert.deepEqual(decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, argv: ['日本'] }), limits).argv, ['日本']); // 6 bytes
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, argv: ['日本x'] }), limits), 'ETOOLARGE', /argv\[0\] is longer than 6 bytes/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, cwd: '/1234567' }), limits), 'ETOOLARGE', /cwd/);
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, env: { A: '1234567' } }), limits), 'ETOOLARGE', /env\.A/);
+    assert.deepEqual(launch({ ...launchBody, argv: ['日本'] }, limits).argv, ['日本']); // 6 bytes
+    throwsCode(() => launch({ ...launchBody, argv: ['日本x'] }, limits), 'ETOOLARGE', /argv\[0\] is longer than 6 bytes/);
+    throwsCode(() => launch({ ...launchBody, cwd: '/1234567' }, limits), 'ETOOLARGE', /cwd/);
+    throwsCode(() => launch({ ...launchBody, env: { A: '1234567' } }, limits), 'ETOOLARGE', /env\.A/);
     const env = Object.fromEntries(Array.from({ length: MAX_ENV_VARS + 1 }, (_, i) => [`V${i}`, '']));
-    throwsCode(() => decodeLaunch(json(FrameType.LAUNCH, { ...launchBody, env })), 'ETOOLARGE', /environment variables/);
-    throwsCode(() => decodeHello(json(1, { ...hello, appId: 'a'.repeat(MAX_APP_ID_BYTES + 1) }, true)), 'ETOOLARGE', /appId/);
+    throwsCode(() => launch({ ...launchBody, env }), 'ETOOLARGE', /environment variables/);
+    throwsCode(() => decodeHello(first(1, { ...hello, appId: 'a'.repeat(MAX_APP_ID_BYTES + 1) })), 'ETOOLARGE', /appId/);
   });
 
   test('validateReply: EINVALIDOPTION for a handler bug, kept apart from wire errors', () => {
-    throwsCode(() => validateReply(undefined), 'EINVALIDOPTION', /must be an object/);
-    throwsCode(() => validateReply({ exitCode: 1.5 }), 'EINVALIDOPTION', /exitCode/);
+    throwsCode(() => validateReply(undefined, 64), 'EINVALIDOPTION', /must be an object/);
+    throwsCode(() => validateReply({ exitCode: 1.5 }, 64), 'EINVALIDOPTION', /exitCode/);
     throwsCode(() => validateReply({ exitCode: 0, message: 'x'.repeat(9) }, 8), 'ETOOLARGE', /message/);
-    assert.deepEqual(validateReply({ exitCode: 255, extra: 1 }), { exitCode: 255 });
+    assert.deepEqual(validateReply({ exitCode: 255, extra: 1 }, 64), { exitCode: 255 });
+  });
+
+  test('replyPayload: what cannot be sent is refused before anything is sent', () => {
+    const cycle: Record<string, unknown> = { exitCode: 0 };
+    cycle['data'] = cycle;
+    throwsCode(() => replyPayload(cycle, 64, 1 << 20), 'EINVALIDOPTION', /cannot be encoded as JSON/);
+    throwsCode(() => replyPayload({ exitCode: 0, data: 10n }, 64, 1 << 20), 'EINVALIDOPTION', /cannot be encoded as JSON/);
+    throwsCode(() => replyPayload({ exitCode: 0, data: 'x'.repeat(100) }, 64, 100), 'ETOOLARGE', /encodes to 124 bytes, the launcher accepts at most 100/);
+    assert.equal(replyPayload({ exitCode: 0, data: 'x'.repeat(76) }, 64, 100).length, 100);
   });
 
   test('an encoded frame is the header plus the payload', () => {

@@ -54,15 +54,16 @@ describe('another local user (nobody) against root', { skip }, () => {
     assert.equal((await asNobody(['load', appId, rootDir]))['code'], 'ESECRET');
   });
 
-  test("cannot inject a launch into root's holder: EAUTH both ways, the handler never runs", { timeout: 60_000 }, async () => {
+  test("cannot inject a launch into root's holder: refused both ways, the handler never runs", { timeout: 60_000 }, async () => {
     const cfg: HardConfig = { port: port(0), appId: 'com.example.users', secretDir: rootDir };
     const h = await holder(cfg);
     const marker = `NOBODY-${process.pid}-${Date.now()}`;
 
-    // A hand-made client: it sends a LAUNCH anyway, proved with its own secret.
+    // A hand-made client: it sends its proof and a sealed LAUNCH anyway, with keys from its own
+    // secret. The holder refuses in a sealed ERROR (EAUTH, which nobody cannot even read).
     const injected = await asNobody(['inject', String(cfg.port), cfg.appId, nobodyDir, marker]);
     assert.equal(injected['holderProved'], false, "root's holder cannot prove itself to nobody");
-    assert.equal((injected['rejection'] as { code?: string }).code, 'EAUTH');
+    assert.equal(injected['answer'], 'sealed');
 
     // The library's own launcher run by nobody, aimed at root's address (nobody's default lock
     // address is its own, 127.255.254.1): it refuses to send argv to a holder that cannot prove

@@ -1,0 +1,196 @@
+/**
+ * One resolver for the options of `requestSingleInstance` and `instanceStatus`: every option is
+ * checked before any I/O, and a wrong one is EINVALIDOPTION (or the lock's own EINVALIDPORT,
+ * EINVALIDADDR, ENOTLOOPBACK), never a surprise later — after a launch was delivered, say.
+ */
+import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_ARG_BYTES,
+  DEFAULT_MAX_ARGS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_QUEUE,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  DEFAULT_RETRIES,
+  MAX_APP_ID_BYTES,
+  MAX_HANDSHAKE_FRAME_BYTES,
+} from './constants.js';
+import type { Delivery, JsonValue } from './types.js';
+
+export interface SingleInstanceOptions {
+  /** The lock's port (below 32768, see the README). */
+  port: number;
+  /** Names the app: a holder only talks to launches of the same appId, and the secret is per appId. */
+  appId: string;
+  /** Loopback address of the lock; default: per user (see `defaultAddress`). */
+  addr?: string;
+  /** The command line to forward; default `process.argv`. */
+  argv?: string[];
+  /** The working directory to forward; default `process.cwd()`. */
+  cwd?: string;
+  /** Any JSON value to forward with the launch. */
+  data?: JsonValue;
+  /** Names of environment variables to forward (only those set are sent). Default: none. */
+  env?: string[];
+  /** Private directory of the per-user secret; default `defaultSecretDir()` (by user and appId). */
+  secretDir?: string;
+  /** Connect + proofs + "accepted", in ms. Default `DEFAULT_HANDSHAKE_TIMEOUT_MS`. */
+  handshakeTimeout?: number;
+  /** How long a launcher waits for the reply, in ms; `Infinity` waits for ever. Default `DEFAULT_REPLY_TIMEOUT_MS`. */
+  replyTimeout?: number;
+  /** Instead of forwarding, wait until the holder releases the lock, then become primary. */
+  waitForRelease?: boolean;
+  /** Called when the holder has accepted the launch, before its reply. */
+  onDelivered?: (delivery: Delivery) => void;
+  /** Primary: let the held lock keep the process alive. Default false. */
+  keepAlive?: boolean;
+  /** Launches kept while no 'second-instance' listener is attached. Default `DEFAULT_MAX_QUEUE`. */
+  maxQueue?: number;
+  /** Largest frame accepted from a proven peer. Default `DEFAULT_MAX_FRAME_BYTES`. */
+  maxFrameBytes?: number;
+  /** Most arguments a launch may carry. Default `DEFAULT_MAX_ARGS`. */
+  maxArgs?: number;
+  /** Largest argument (and cwd, env value, reply message), UTF-8 bytes. Default `DEFAULT_MAX_ARG_BYTES`. */
+  maxArgBytes?: number;
+  /** Connections served at once. Default `DEFAULT_MAX_CONNECTIONS`. */
+  maxConnections?: number;
+  /** Retries when the lock changes hands between tryLock and connect. Default `DEFAULT_RETRIES`. */
+  retries?: number;
+}
+
+export interface StatusOptions {
+  port: number;
+  addr?: string;
+  /** With an appId the holder must prove itself (`verified`); without, its answer is unverified. */
+  appId?: string;
+  secretDir?: string;
+  handshakeTimeout?: number;
+}
+
+/** Everything `requestSingleInstance` needs, checked; the lock's port and address stay with the lock. */
+export interface Settings {
+  appId: string;
+  argv: string[];
+  cwd: string;
+  data: JsonValue | undefined;
+  /** The variables to forward, read from process.env. */
+  env: Record<string, string>;
+  secretDir: string | undefined;
+  handshakeTimeout: number;
+  replyTimeout: number;
+  waitForRelease: boolean;
+  onDelivered: ((delivery: Delivery) => void) | undefined;
+  keepAlive: boolean;
+  maxQueue: number;
+  maxFrameBytes: number;
+  maxArgs: number;
+  maxArgBytes: number;
+  maxConnections: number;
+  retries: number;
+}
+
+export interface StatusSettings {
+  appId: string;
+  secretDir: string | undefined;
+  handshakeTimeout: number;
+}
+
+function invalid(message: string, cause?: unknown): LockSocketError {
+  return new LockSocketError(ErrorCode.EINVALIDOPTION, message, cause === undefined ? undefined : { cause });
+}
+
+function object(options: unknown): Record<string, unknown> {
+  if (typeof options !== 'object' || options === null) throw invalid('options must be an object such as { port: 27182, appId: "com.example.app" }');
+  return options as Record<string, unknown>;
+}
+
+function appIdOf(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > MAX_APP_ID_BYTES) {
+    throw invalid(`appId must be a non-empty string of at most ${MAX_APP_ID_BYTES} bytes`);
+  }
+  return value;
+}
+
+function number(value: unknown, name: string, fallback: number, rule: { integer?: boolean; min?: number; infinity?: boolean } = {}): number {
+  if (value === undefined) return fallback;
+  const { integer = false, min = 0, infinity = false } = rule;
+  const ok =
+    typeof value === 'number' &&
+    (value === Infinity ? infinity : Number.isFinite(value) && (!integer || Number.isInteger(value))) &&
+    (min === 0 ? value > 0 : value >= min);
+  if (!ok) {
+    const what = `${integer ? 'an integer' : 'a number'} ${min === 0 ? 'above 0' : `of at least ${min}`}${infinity ? ', or Infinity' : ''}`;
+    throw invalid(`${name} must be ${what}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  return value as number;
+}
+
+function boolean(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw invalid(`${name} must be true or false`);
+  return value;
+}
+
+function string(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0) throw invalid(`${name} must be a non-empty string`);
+  return value;
+}
+
+export function resolveOptions(options: SingleInstanceOptions): Settings {
+  const o = object(options);
+  const argv = o['argv'] ?? process.argv;
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw invalid('argv must be an array of strings');
+  const names = o['env'] ?? [];
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string' && n.length > 0 && !n.includes('='))) {
+    throw invalid('env must be an array of environment variable names');
+  }
+  const env: Record<string, string> = {};
+  for (const name of names as string[]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  const data = o['data'] as JsonValue | undefined;
+  if (data !== undefined) {
+    let encoded: string | undefined;
+    try {
+      encoded = JSON.stringify(data);
+    } catch (cause) {
+      throw invalid('data must be JSON-serialisable', cause);
+    }
+    if (encoded === undefined) throw invalid('data must be JSON-serialisable (a function or a symbol is not)');
+  }
+  const onDelivered = o['onDelivered'];
+  if (onDelivered !== undefined && typeof onDelivered !== 'function') throw invalid('onDelivered must be a function');
+  const retries = o['retries'] ?? DEFAULT_RETRIES;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) throw invalid('retries must be a non-negative integer');
+  return {
+    appId: appIdOf(o['appId']),
+    argv: [...argv],
+    cwd: string(o['cwd'], 'cwd') ?? process.cwd(),
+    data,
+    env,
+    secretDir: string(o['secretDir'], 'secretDir'),
+    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    replyTimeout: number(o['replyTimeout'], 'replyTimeout', DEFAULT_REPLY_TIMEOUT_MS, { infinity: true }),
+    waitForRelease: boolean(o['waitForRelease'], 'waitForRelease'),
+    onDelivered: onDelivered as Settings['onDelivered'],
+    keepAlive: boolean(o['keepAlive'], 'keepAlive'),
+    maxQueue: number(o['maxQueue'], 'maxQueue', DEFAULT_MAX_QUEUE, { integer: true }),
+    maxFrameBytes: number(o['maxFrameBytes'], 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, { integer: true, min: MAX_HANDSHAKE_FRAME_BYTES }),
+    maxArgs: number(o['maxArgs'], 'maxArgs', DEFAULT_MAX_ARGS, { integer: true }),
+    maxArgBytes: number(o['maxArgBytes'], 'maxArgBytes', DEFAULT_MAX_ARG_BYTES, { integer: true }),
+    maxConnections: number(o['maxConnections'], 'maxConnections', DEFAULT_MAX_CONNECTIONS, { integer: true }),
+    retries,
+  };
+}
+
+export function resolveStatusOptions(options: StatusOptions): StatusSettings {
+  const o = object(options);
+  return {
+    appId: o['appId'] === undefined ? '' : appIdOf(o['appId']),
+    secretDir: string(o['secretDir'], 'secretDir'),
+    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
+  };
+}
