@@ -25,7 +25,10 @@ if (files.length === 0) {
 }
 // Two files at a time: the machine has two cores, and every file has its own port block
 // (test/helpers/ports.ts), so parallel files never collide.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], {
+// The reporter (scripts/reporter.mjs) prints failures whole, skips with their reasons, and one
+// summary line; LOCK_SOCKET_TEST_REPORTER=spec (or tap) gives node's own reporters instead.
+const reporter = process.env['LOCK_SOCKET_TEST_REPORTER'] ?? join(root, 'scripts', 'reporter.mjs');
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', `--test-reporter=${reporter}`, ...files], {
   stdio: 'inherit',
   cwd: root,
 });
