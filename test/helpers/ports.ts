@@ -40,6 +40,10 @@ const FILES = [
   'lock/listen.test.js',
   'spare-2',
   'examples/demo.test.js',
+  'example-app/app.test.js',
+  'example-app/stand-in.test.js',
+  'example-app/packaging.test.js',
+  'docs.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
