@@ -41,9 +41,6 @@ const FILES = [
   'spare-2',
   'examples/demo.test.js',
   'example-app/app.test.js',
-  'example-app/stand-in.test.js',
-  'example-app/packaging.test.js',
-  'docs.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
