@@ -46,6 +46,21 @@ describe('the stand-in Electron runtime', () => {
     assert.deepEqual(r.lines.filter((l) => 'tla' in l || 'readyEvent' in l), [{ tla: false }, { readyEvent: true }]);
   });
 
+  test('awaiting whenReady() at the top level of an ES module entry waits for ever (the deadlock example-app had)', async () => {
+    // Whatever the machine's speed, the timer fires while the entry is still evaluating: ready
+    // can only come after it, and it waits for ready.
+    const r = await run(
+      'deadlock.mjs',
+      `import { app } from 'electron'; ${say}
+      setTimeout(() => { say({ readyYet: app.isReady() }); app.exit(9); }, 200);
+      await app.whenReady();
+      say({ unreachable: true });`,
+    );
+    assert.equal(r.code, 9);
+    assert.deepEqual(r.lines.find((l) => 'readyYet' in l), { readyYet: false });
+    assert.deepEqual(r.lines.filter((l) => 'unreachable' in l || l['standIn'] === 'loaded'), []);
+  });
+
   test('a CommonJS entry gets the same app from require, and ready comes before a pending asynchronous answer', async () => {
     const r = await run(
       'main.cjs',
