@@ -1,5 +1,5 @@
 /**
- * Preload (CommonJS: Electron loads preloads with require). Uses @electron/remote, enabled by the
+ * Preload (CommonJS: Electron loads preloads with require; tsc emits it as dist/preload.cjs). Uses @electron/remote, enabled by the
  * main process for this one window, and hands the page only two narrow functions through the
  * context bridge: with contextIsolation on, the page itself never touches `remote` or Node.
  */

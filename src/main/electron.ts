@@ -9,7 +9,10 @@
  * `app` in; the structural types below are checked against Electron's own electron.d.ts by the
  * tests (test/main/electron.test.ts), so a mismatch with the real API fails `npm test`.
  */
-import { requestSingleInstance } from './instance.js';
+import { LockSocketError } from '../lock/errors.js';
+import { exitCodeForError } from '../cli/exit-codes.js';
+import { foregroundGrant, type AllowForeground } from './foreground.js';
+import { instanceStatus, requestSingleInstance } from './instance.js';
 import type { SingleInstance, SingleInstanceOptions } from './instance.js';
 import type { JsonValue, Launch, LaunchReply } from './types.js';
 
@@ -19,9 +22,13 @@ import type { JsonValue, Launch, LaunchReply } from './types.js';
  */
 export interface ElectronApp {
   whenReady(): Promise<void>;
+  isReady(): boolean;
   exit(exitCode?: number): void;
   emit(event: string | symbol, ...args: any[]): boolean;
   on(event: 'will-quit', listener: (event: { readonly defaultPrevented: boolean }) => void): unknown;
+  prependOnceListener(event: 'ready', listener: () => void): unknown;
+  /** macOS: `{ steal: true }` takes the focus from the active app (focusWindow uses it). */
+  focus(options?: { steal: boolean }): void;
 }
 
 /** The window methods `focusWindow` uses (any `BrowserWindow` has them; a test assigns one). */
@@ -44,12 +51,20 @@ export interface ElectronLockOptions extends Omit<SingleInstanceOptions, 'data'>
   /** JSON sent along with a forwarded launch: Electron's `requestSingleInstanceLock(additionalData)`. */
   additionalData?: JsonValue;
   /**
-   * In a launch that was forwarded: print the holder's `message` (stdout for exit code 0, stderr
-   * otherwise) and call `app.exit(reply.exitCode)` before resolving `false` — before any window
-   * exists. Default true. With `false` nothing is printed or ended: read the answer from
-   * `getSingleInstance(app)?.reply` and quit yourself.
+   * Default true. In a launch that was forwarded: print the holder's `message` (stdout for exit
+   * code 0, stderr otherwise), resolve `false`, and end the app with `reply.exitCode`. In a launch
+   * that could neither hold nor forward: print the error on stderr, end the app with
+   * `exitCodeForError(error.code)` (solo's table: 75, 78 or 71), and reject. The app ends at
+   * `ready`, or at once if it is ready already (see `endApp`). With `false` nothing is printed or
+   * ended: read the answer from `getSingleInstance(app)?.reply` and quit yourself.
    */
   exit?: boolean;
+  /**
+   * Windows: how the launcher lets the holder take the foreground before handing over (see
+   * foreground.ts). Default: the `windows-foreground-love` package if the app has it, on Windows
+   * only; a function is used on every platform; `false` never grants.
+   */
+  allowForeground?: AllowForeground | false;
 }
 
 /** The event object of `app.on('second-instance')`: Electron's, plus the launch as received. */
@@ -91,42 +106,57 @@ declare global {
 // One instance per app object. A WeakMap, not a property on `app`: nothing leaks onto Electron's
 // object, and a stand-in app in a test is collected with its instance.
 const instances = new WeakMap<object, SingleInstance>();
-// The app focusWindow hands an activation token to (see there).
-let lastApp: object | undefined;
+// The app that holds a lock in this process: focusWindow asks it for the focus on macOS.
+let holderApp: ElectronApp | undefined;
 
 /**
  * Electron's `app.requestSingleInstanceLock()`, forwarding over lock-socket. Resolves `true` in
  * the instance that holds the lock, `false` in a launch that was forwarded (by default that launch
- * has already been ended with the holder's exit code). Rejects with a `LockSocketError` when the
- * launch could be neither (e.g. a foreign program on the port): unlike Electron's `false`, that
- * is never confused with "delivered".
+ * ends with the holder's exit code at `ready`: create no window for it). Rejects with a
+ * `LockSocketError` when the launch could be neither (e.g. a foreign program on the port): unlike
+ * Electron's `false`, that is never confused with "delivered"; by default the error has been
+ * printed and the app ends at `ready` with `exitCodeForError(error.code)`.
+ *
+ * Never wait for `ready` before this resolves: in an ES module main, Electron emits `ready` only
+ * after the entry module has finished evaluating (docs/electron.md).
  *
  * @example
  * ```ts
  * if (await requestSingleInstanceLock(app, { port: 27182, appId: 'com.example.app' })) {
  *   onSecondInstance(app, (event, argv) => { focusWindow(win, event.launch); openFiles(argv); });
- * } // else: forwarded, and app.exit(reply.exitCode) has been called
+ * } // else: forwarded; this launch ends with the holder's exit code
  * ```
  */
 export async function requestSingleInstanceLock(app: ElectronApp, options: ElectronLockOptions): Promise<boolean> {
   const known = instances.get(app);
   if (known) return known.isPrimary; // Electron answers a repeated call the same way
-  lastApp = app;
-  const { additionalData, exit = true, env = [...ELECTRON_FORWARD_ENV], ...rest } = options;
-  const instance = await requestSingleInstance({
-    ...rest,
-    env,
-    ...(additionalData === undefined ? {} : { data: additionalData }),
-  });
+  const { additionalData, exit = true, allowForeground, env = [...ELECTRON_FORWARD_ENV], ...rest } = options;
+  let instance: SingleInstance;
+  try {
+    await grantForeground(allowForeground, rest);
+    instance = await requestSingleInstance({
+      ...rest,
+      env,
+      ...(additionalData === undefined ? {} : { data: additionalData }),
+    });
+  } catch (error) {
+    if (exit) {
+      const code = error instanceof LockSocketError ? exitCodeForError(error.code) : EXIT_FAILED;
+      await write(process.stderr, `lock-socket: ${error instanceof LockSocketError ? `${error.code}: ` : ''}${(error as Error)?.message ?? String(error)}`);
+      endApp(app, code);
+    }
+    throw error;
+  }
   instances.set(app, instance);
   if (!instance.isPrimary) {
     if (exit) {
       const reply = instance.reply ?? { exitCode: 0 };
       await printMessage(reply);
-      app.exit(reply.exitCode);
+      endApp(app, reply.exitCode);
     }
     return false;
   }
+  holderApp = app;
   // Attached at once so the layer never queues for lack of a handler; holding the launch until
   // `ready` is this adapter's job (Electron emits 'second-instance' only after ready).
   instance.on('second-instance', (launch, reply) => emitOnApp(app, launch, reply));
@@ -138,6 +168,49 @@ export async function requestSingleInstanceLock(app: ElectronApp, options: Elect
     }).unref();
   });
   return true;
+}
+
+/** The exit status for a failure that is not a LockSocketError (a bug): EX_SOFTWARE. */
+const EXIT_FAILED = 70;
+
+/**
+ * Ends the app with `code` once that is safe. Before `ready`, Electron's `app.exit()` is C's
+ * `exit()` (shell/browser/browser.cc, Browser::Exit: "Message loop is not ready, quit directly"),
+ * which aborts on Electron 42.x ≤ 42.9.3 and 43.x ≤ 43.4.0 when tls has been loaded
+ * (electron#52856); after `ready` it is Electron's orderly shutdown on every version. So: at once
+ * if the app is ready, else as the very first `ready` listener, before any window can be made.
+ * Not awaited: in an ES module main `ready` comes only after the entry module has finished, and
+ * that module may be waiting for us.
+ */
+function endApp(app: ElectronApp, code: number): void {
+  if (app.isReady()) app.exit(code);
+  else app.prependOnceListener('ready', () => app.exit(code));
+}
+
+/**
+ * Windows: before forwarding, let the holder take the foreground (foreground.ts). The holder's pid
+ * comes from a status query the holder proves (`verified`), like the launch's own handshake; a
+ * failed query grants nothing and the launch itself reports what is wrong.
+ */
+async function grantForeground(option: AllowForeground | false | undefined, options: SingleInstanceOptions): Promise<void> {
+  if (options.waitForRelease) return; // this launch takes over; it forwards nothing
+  const grant = await foregroundGrant(option);
+  if (!grant) return;
+  const { port, addr, appId, secretDir, handshakeTimeout } = options;
+  const status = await instanceStatus({
+    port,
+    appId,
+    ...(addr === undefined ? {} : { addr }),
+    ...(secretDir === undefined ? {} : { secretDir }),
+    ...(handshakeTimeout === undefined ? {} : { handshakeTimeout }),
+  }).catch(() => undefined);
+  if (status?.verified) {
+    try {
+      grant(status.pid);
+    } catch {
+      // a helper that fails costs the focus, not the launch
+    }
+  }
 }
 
 async function emitOnApp(app: ElectronApp, launch: Launch, reply: (r: LaunchReply) => void): Promise<void> {
@@ -168,11 +241,14 @@ async function emitOnApp(app: ElectronApp, launch: Launch, reply: (r: LaunchRepl
 
 function printMessage(reply: LaunchReply): Promise<void> {
   if (reply.message === undefined) return Promise.resolve();
-  const stream = reply.exitCode === 0 ? process.stdout : process.stderr;
+  return write(reply.exitCode === 0 ? process.stdout : process.stderr, reply.message);
+}
+
+function write(stream: NodeJS.WriteStream, line: string): Promise<void> {
   // Wait for the write: app.exit() ends the process without flushing piped output.
   return new Promise((resolve) => {
     try {
-      stream.write(`${reply.message}\n`, () => resolve());
+      stream.write(`${line}\n`, () => resolve());
     } catch {
       resolve(); // a Windows GUI app may have no usable stdout; the exit code still tells
     }
@@ -208,6 +284,7 @@ export async function releaseSingleInstanceLock(app: object): Promise<void> {
   const instance = instances.get(app);
   if (!instance) return;
   instances.delete(app);
+  if (holderApp === app) holderApp = undefined;
   await instance.close();
 }
 
@@ -215,20 +292,22 @@ export async function releaseSingleInstanceLock(app: object): Promise<void> {
  * Bring a window forward for a launch: restore if minimized, show if hidden, focus. Returns
  * false when the window is already destroyed.
  *
- * On Linux a compositor only lets a window take focus with the launcher's activation token.
- * Chromium reads XDG_ACTIVATION_TOKEN / DESKTOP_STARTUP_ID from the environment once at startup
- * (and removes them), so setting `process.env` in the holder later does nothing; Electron's own
- * single-instance path hands the token over in C++. When the running Electron offers a way to
- * set it (`app.setActivationToken`, proposed upstream), the forwarded token is passed there
- * before focusing; otherwise the compositor decides (often: an "is ready" notice).
+ * - macOS: the app first takes the focus with `app.focus({ steal: true })`; a plain `focus()`
+ *   does not take it from the active app (e.g. the Terminal the launch was typed in).
+ * - Windows: works when the launcher granted the foreground (`allowForeground`); otherwise the
+ *   taskbar button flashes.
+ * - Linux: the compositor decides. Chromium reads XDG_ACTIVATION_TOKEN / DESKTOP_STARTUP_ID once
+ *   at startup and removes them from the environment, and Electron has no API to hand it a token
+ *   later, so the token a launch forwards (`launch.env`) cannot be used from JavaScript; GNOME on
+ *   Wayland then shows an "is ready" notice instead of raising the window. `launch` is accepted
+ *   for the day Electron can take one.
  */
 export function focusWindow(win: FocusableWindow, launch?: Pick<Launch, 'env'>): boolean {
+  void launch;
   if (win.isDestroyed()) return false;
-  const token = launch?.env['XDG_ACTIVATION_TOKEN'] ?? launch?.env['DESKTOP_STARTUP_ID'];
-  const setToken = (lastApp as { setActivationToken?: unknown } | undefined)?.setActivationToken;
-  if (token !== undefined && typeof setToken === 'function') setToken.call(lastApp, token);
   if (win.isMinimized()) win.restore();
   if (!win.isVisible()) win.show();
+  if (process.platform === 'darwin') holderApp?.focus({ steal: true });
   win.focus();
   return true;
 }

@@ -16,6 +16,7 @@ export {
   ELECTRON_FORWARD_ENV,
 } from './electron.js';
 export type { ElectronApp, ElectronLockOptions, ElectronSecondInstanceListener, SecondInstanceEvent, FocusableWindow } from './electron.js';
+export type { AllowForeground } from './foreground.js';
 export {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_REPLY_TIMEOUT_MS,

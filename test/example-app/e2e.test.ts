@@ -12,7 +12,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +24,11 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const appDir = join(root, 'example-app');
 const require = createRequire(import.meta.url);
 
-/** The Electron executable, or why there is none. */
+/**
+ * The Electron executable, or why there is none: where the electron package's index.js would
+ * look (ELECTRON_OVERRIDE_DIST_PATH first, then dist/ per path.txt), without running index.js,
+ * which downloads a missing binary.
+ */
 function findElectron(): { path: string } | { skip: string } {
   let pkgDir: string;
   try {
@@ -33,8 +37,14 @@ function findElectron(): { path: string } | { skip: string } {
     return { skip: 'the electron package is not installed' };
   }
   const pathFile = join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return { skip: `no Electron binary (${pathFile} missing: the lazy download never ran)` };
-  const path = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8'));
+  const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8') : undefined;
+  const override = process.env['ELECTRON_OVERRIDE_DIST_PATH'];
+  if (override) {
+    const path = join(override, executable ?? (process.platform === 'win32' ? 'electron.exe' : 'electron'));
+    return existsSync(path) ? { path } : { skip: `no Electron binary at ${path} (ELECTRON_OVERRIDE_DIST_PATH)` };
+  }
+  if (executable === undefined) return { skip: `no Electron binary (${pathFile} missing: the lazy download never ran)` };
+  const path = join(pkgDir, 'dist', executable);
   if (!existsSync(path)) return { skip: `no Electron binary at ${path}` };
   return { path };
 }
@@ -52,12 +62,27 @@ const screen = display();
 const skip = 'skip' in electron ? electron.skip : 'skip' in screen ? screen.skip : undefined;
 if (skip) console.log(`# example-app e2e: skipped, ${skip}`);
 
-const secretDir = mkdtempSync(join(tmpdir(), 'lock-socket-e2e-'));
+// The real path: on macOS tmpdir() is under /var, a link to /private/var, and the app's
+// process.cwd() reports the latter.
+const secretDir = realpathSync(mkdtempSync(join(tmpdir(), 'lock-socket-e2e-')));
 const children = new Set<ChildProcess>();
 after(() => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) stop(child);
   rmSync(secretDir, { recursive: true, force: true });
 });
+
+/**
+ * Kills a started app. Under xvfb-run the child is that shell script: killing it alone would
+ * orphan Electron (and Xvfb), so each app runs in its own process group and the group is killed.
+ */
+function stop(child: ChildProcess): void {
+  try {
+    if (process.platform !== 'win32' && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 
 interface App {
   child: ChildProcess;
@@ -69,20 +94,19 @@ interface App {
 
 function startApp(args: string[], cwd: string): App {
   if (!('path' in electron) || !('prefix' in screen)) throw new Error('unreachable: skipped');
-  // Root cannot run Chromium's sandbox; CI and this machine run as root.
-  const sandbox = process.getuid?.() === 0 ? ['--no-sandbox'] : [];
+  // Linux: Chromium's sandbox aborts as root, and for everyone on Ubuntu ≥ 23.10, whose AppArmor
+  // forbids the unprivileged user namespaces it needs (unless the binary has a profile).
+  const sandbox = process.platform === 'linux' ? ['--no-sandbox'] : [];
   const [cmd, ...pre] = [...screen.prefix, electron.path, appDir, ...sandbox, ...args];
-  const child = spawn(cmd!, pre, {
-    cwd,
-    env: {
-      ...process.env,
-      LOCK_SOCKET_EXAMPLE_TEST: '1',
-      LOCK_SOCKET_EXAMPLE_PORT: String(port(0)),
-      LOCK_SOCKET_EXAMPLE_SECRET_DIR: secretDir,
-      ELECTRON_ENABLE_LOGGING: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOCK_SOCKET_EXAMPLE_TEST: '1',
+    LOCK_SOCKET_EXAMPLE_PORT: String(port(0)),
+    LOCK_SOCKET_EXAMPLE_SECRET_DIR: secretDir,
+  };
+  // Any value turns Chromium's logging on, the empty string included: absent is off.
+  delete env['ELECTRON_ENABLE_LOGGING'];
+  const child = spawn(cmd!, pre, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
   children.add(child);
   const events: Array<Record<string, unknown>> = [];
   const text: string[] = [];
@@ -148,7 +172,9 @@ describe('example-app', () => {
     const started = await first.event('started');
     assert.equal(started['port'], port(0));
 
-    const extra = ['--some', 'two words', '', 'lock-socket-example://open?id=42', 'ünïcödé'];
+    // The URL last: on Windows a URL argument followed by another one ends Electron before any
+    // JavaScript runs (CVE-2018-1000006 guard); the OS itself always puts the URL last.
+    const extra = ['--some', 'two words', '', 'ünïcödé', 'lock-socket-example://open?id=42'];
     const second = startApp(extra, secretDir);
     assert.equal(await second.exited, 0);
     assert.ok(second.text.some((l) => l.includes('opened lock-socket-example://open?id=42')), second.text.join('\n'));

@@ -40,6 +40,7 @@ const FILES = [
   'lock/listen.test.js',
   'spare-2',
   'examples/demo.test.js',
+  'example-app/app.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */

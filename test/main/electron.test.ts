@@ -1,6 +1,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { App, BrowserWindow } from 'electron';
 import {
   focusWindow,
@@ -11,7 +12,9 @@ import {
 } from '../../src/main/electron.js';
 import type { ElectronApp, ElectronSecondInstanceListener, FocusableWindow, SecondInstanceEvent } from '../../src/main/electron.js';
 import type { LaunchReply } from '../../src/main/types.js';
+import { foregroundGrant } from '../../src/main/foreground.js';
 import { StandInApp, fitsElectron } from '../fixtures/electron-stand-in.js';
+import { StandInEvent } from '../fixtures/electron-api.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { Child, HANG_GUARD_MS, fixture, killAll, type Line } from '../helpers/child.js';
@@ -46,17 +49,21 @@ export function typeChecks(app: App, win: BrowserWindow): void {
 
 interface Run {
   child: ChildProcess;
-  lines: unknown[];
+  lines: Line[];
   text: string[];
   /** Resolves with the first JSON line that has `key`. */
   line(key: string): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 }
 
-function launch(args: string[], options: Record<string, unknown>, cwd = secretDir): Run {
+function launch(args: string[], options: Record<string, unknown>, cwd = secretDir, ready: 'early' | 'late' = 'late'): Run {
   const child = new Child([launcherJs, ...args], {
     cwd,
-    env: { ...process.env, LOCK_SOCKET_TEST_OPTIONS: JSON.stringify({ appId: 'com.example.electron-test', secretDir, ...options }) },
+    env: {
+      ...process.env,
+      LOCK_SOCKET_TEST_OPTIONS: JSON.stringify({ appId: 'com.example.electron-test', secretDir, ...options }),
+      LOCK_SOCKET_TEST_READY: ready,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const json = (): Line[] => child.lines.filter((l) => l.event !== 'text');
@@ -126,7 +133,7 @@ describe('Electron adapter with a stand-in app', () => {
       assert.equal(typeof r.reply, 'function');
       assert.equal(r.event.launch.pid, run.child.pid);
       assert.equal(r.event.defaultPrevented, false);
-      assert.deepEqual(await run.line('exit'), { exit: 0 });
+      assert.deepEqual(await run.line('exit'), { exit: 0, ready: true });
       assert.deepEqual(await run.line('resolved'), { resolved: false });
       assert.equal(await run.exited, 0);
     } finally {
@@ -144,7 +151,7 @@ describe('Electron adapter with a stand-in app', () => {
       assert.equal(r.event.defaultPrevented, true);
       await new Promise((resolve) => setTimeout(resolve, 20)); // "after async work"; no assertion on time
       r.reply({ exitCode: 3, message: 'could not open file.txt' });
-      assert.deepEqual(await run.line('exit'), { exit: 3 });
+      assert.deepEqual(await run.line('exit'), { exit: 3, ready: true });
       assert.equal(await run.exited, 3);
       assert.ok(run.text.includes('could not open file.txt'), run.text.join('\n'));
     } finally {
@@ -206,24 +213,90 @@ describe('Electron adapter with a stand-in app', () => {
     }
   });
 
+  test('a forwarded launch resolves false, then ends at ready (never app.exit() before ready: electron#52856)', async () => {
+    const app = await primary(port(7));
+    app.makeReady();
+    try {
+      void nextSecondInstance(app, (r) => r.reply({ exitCode: 4, message: 'four' }));
+      const late = launch([], { port: port(7) });
+      assert.equal(await late.exited, 4);
+      const lines = late.lines;
+      const resolved = lines.findIndex((l) => 'resolved' in l);
+      const exited = lines.findIndex((l) => 'exit' in l);
+      assert.ok(resolved >= 0 && resolved < exited, JSON.stringify(lines));
+      assert.deepEqual(lines[exited], { exit: 4, ready: true });
+      assert.ok(late.text.includes('four'));
+
+      // Ready before the answer (a CommonJS main): the app ends at once, before resolving.
+      void nextSecondInstance(app, (r) => r.reply({ exitCode: 5 }));
+      const early = launch([], { port: port(7) }, secretDir, 'early');
+      assert.equal(await early.exited, 5);
+      const order = early.lines.map((l) => Object.keys(l).find((k) => k !== 'ready'));
+      assert.ok(order.indexOf('exit') < order.indexOf('resolved'), JSON.stringify(early.lines));
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
+  test("a launch that can neither hold nor forward prints why and ends with solo's exit code, then rejects", async () => {
+    // Something that is not lock-socket holds the port: it closes every connection unanswered.
+    const foreign = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => foreign.listen(port(8), '127.0.0.1', resolve));
+    try {
+      const run = launch([], { port: port(8), addr: '127.0.0.1' });
+      assert.equal(await run.exited, 75);
+      assert.deepEqual(run.lines.find((l) => 'error' in l), { error: 'EFOREIGN' });
+      assert.deepEqual(run.lines.find((l) => 'exit' in l), { exit: 75, ready: true });
+      assert.ok(run.text.some((l) => l.startsWith('lock-socket: EFOREIGN: ')), run.text.join('\n'));
+    } finally {
+      foreign.close();
+    }
+  });
+
+  test('Windows foreground: the launcher grants the holder (its proven pid) before handing over', async () => {
+    const app = await primary(port(9));
+    app.makeReady();
+    const events: string[] = [];
+    try {
+      void nextSecondInstance(app, () => events.push('second-instance'));
+      const launcherApp = new StandInApp();
+      const result = await requestSingleInstanceLock(fitsElectron(launcherApp), {
+        port: port(9),
+        appId: 'com.example.electron-test',
+        secretDir,
+        exit: false,
+        argv: [],
+        allowForeground: (pid) => events.push(`grant ${pid}`),
+      });
+      assert.equal(result, false);
+      assert.deepEqual(events, [`grant ${process.pid}`, 'second-instance']);
+      // Without a function, only Windows looks for a helper (and here it is not installed).
+      assert.equal(await foregroundGrant(undefined, 'linux'), undefined);
+      assert.equal(await foregroundGrant(undefined, 'win32'), undefined);
+      assert.equal(await foregroundGrant(false, 'win32'), undefined);
+    } finally {
+      await releaseSingleInstanceLock(app);
+    }
+  });
+
   test('will-quit releases the lock (unless the quit is cancelled): another process takes it', async () => {
     const app = await primary(port(5));
     app.makeReady();
     const instance = getSingleInstance(app)!;
     try {
       // A cancelled quit keeps the lock: the app goes on running and still receives launches.
-      app.on('will-quit', function cancel(event: { defaultPrevented: boolean }) {
+      app.on('will-quit', function cancel(event: StandInEvent) {
         app.off('will-quit', cancel);
-        event.defaultPrevented = true;
+        event.preventDefault();
       });
-      app.emit('will-quit', { defaultPrevented: false, preventDefault() {} });
+      app.emit('will-quit', new StandInEvent());
       await new Promise((r) => setImmediate(r));
       assert.equal(getSingleInstance(app), instance);
       const forwarded = launch([], { port: port(5) });
       assert.deepEqual(await forwarded.line('resolved'), { resolved: false });
       await forwarded.exited;
 
-      app.emit('will-quit', { defaultPrevented: false, preventDefault() {} });
+      app.emit('will-quit', new StandInEvent());
       await new Promise((r) => setImmediate(r));
       assert.equal(getSingleInstance(app), undefined, 'will-quit started the release');
       await instance.close(); // the release will-quit started (idempotent): wait for it to finish
@@ -265,21 +338,22 @@ describe('focusWindow', () => {
     assert.deepEqual(w.calls, []);
   });
 
-  test('hands a forwarded activation token to Electron when it can take one', async () => {
-    const app = new StandInApp() as StandInApp & { setActivationToken?: (token: string) => void };
-    const tokens: string[] = [];
-    app.setActivationToken = (token) => void tokens.push(token);
-    // The adapter remembers the app it was given; an app that forwards is enough for that.
+  test('macOS: the holder app takes the focus with steal: true before the window is focused', async () => {
     const holder = await primary(port(6));
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
     try {
-      holder.makeReady();
-      await requestSingleInstanceLock(fitsElectron(app), { port: port(6), appId: 'com.example.electron-test', secretDir, exit: false, argv: [] });
+      Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
       const w = window({});
       focusWindow(w, { env: { XDG_ACTIVATION_TOKEN: 'token-1' } });
-      assert.deepEqual(tokens, ['token-1']);
-      assert.deepEqual(w.calls, ['focus']);
+      assert.deepEqual(holder.focuses, [{ steal: true }]);
+      Object.defineProperty(process, 'platform', { ...platform, value: 'linux' });
+      focusWindow(w);
+      assert.deepEqual(holder.focuses, [{ steal: true }], 'elsewhere the app is not asked');
+      assert.deepEqual(w.calls, ['focus', 'focus']);
     } finally {
+      Object.defineProperty(process, 'platform', platform);
       await releaseSingleInstanceLock(holder);
     }
   });
+
 });
