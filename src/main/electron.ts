@@ -12,7 +12,7 @@
 import { LockSocketError } from '../lock/errors.js';
 import { exitCodeForError } from '../cli/exit-codes.js';
 import { foregroundGrant, type AllowForeground } from './foreground.js';
-import { instanceStatus, requestSingleInstance } from './instance.js';
+import { requestSingleInstance } from './instance.js';
 import type { SingleInstance, SingleInstanceOptions } from './instance.js';
 import type { JsonValue, Launch, LaunchReply } from './types.js';
 
@@ -133,10 +133,13 @@ export async function requestSingleInstanceLock(app: ElectronApp, options: Elect
   const { additionalData, exit = true, allowForeground, env = [...ELECTRON_FORWARD_ENV], ...rest } = options;
   let instance: SingleInstance;
   try {
-    await grantForeground(allowForeground, rest);
+    // Windows: the holder may take the foreground only if this launch allows it, before the
+    // holder sees the launch (foreground.ts); its pid is known, and proven, just before.
+    const grant = rest.waitForRelease ? undefined : await foregroundGrant(allowForeground);
     instance = await requestSingleInstance({
       ...rest,
       env,
+      ...(grant === undefined ? {} : { onProven: ({ holderPid }) => allowQuietly(grant, holderPid, rest.onProven) }),
       ...(additionalData === undefined ? {} : { data: additionalData }),
     });
   } catch (error) {
@@ -170,6 +173,16 @@ export async function requestSingleInstanceLock(app: ElectronApp, options: Elect
   return true;
 }
 
+/** A helper that fails costs the focus, not the launch; the app's own onProven still runs. */
+function allowQuietly(grant: AllowForeground, holderPid: number, onProven: SingleInstanceOptions['onProven']): void {
+  try {
+    grant(holderPid);
+  } catch {
+    // the taskbar button flashes instead
+  }
+  onProven?.({ holderPid });
+}
+
 /** The exit status for a failure that is not a LockSocketError (a bug): EX_SOFTWARE. */
 const EXIT_FAILED = 70;
 
@@ -185,32 +198,6 @@ const EXIT_FAILED = 70;
 function endApp(app: ElectronApp, code: number): void {
   if (app.isReady()) app.exit(code);
   else app.prependOnceListener('ready', () => app.exit(code));
-}
-
-/**
- * Windows: before forwarding, let the holder take the foreground (foreground.ts). The holder's pid
- * comes from a status query the holder proves (`verified`), like the launch's own handshake; a
- * failed query grants nothing and the launch itself reports what is wrong.
- */
-async function grantForeground(option: AllowForeground | false | undefined, options: SingleInstanceOptions): Promise<void> {
-  if (options.waitForRelease) return; // this launch takes over; it forwards nothing
-  const grant = await foregroundGrant(option);
-  if (!grant) return;
-  const { port, addr, appId, secretDir, handshakeTimeout } = options;
-  const status = await instanceStatus({
-    port,
-    appId,
-    ...(addr === undefined ? {} : { addr }),
-    ...(secretDir === undefined ? {} : { secretDir }),
-    ...(handshakeTimeout === undefined ? {} : { handshakeTimeout }),
-  }).catch(() => undefined);
-  if (status?.verified) {
-    try {
-      grant(status.pid);
-    } catch {
-      // a helper that fails costs the focus, not the launch
-    }
-  }
 }
 
 async function emitOnApp(app: ElectronApp, launch: Launch, reply: (r: LaunchReply) => void): Promise<void> {

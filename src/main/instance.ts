@@ -186,7 +186,7 @@ export async function requestSingleInstance(options: SingleInstanceOptions): Pro
       else lastGone = waited;
       continue;
     }
-    const forwarded = await forward({ ...peer, secret, argv: s.argv, cwd: s.cwd, data: s.data, env: s.env, replyTimeout: s.replyTimeout, onDelivered: s.onDelivered });
+    const forwarded = await forward({ ...peer, secret, argv: s.argv, cwd: s.cwd, data: s.data, env: s.env, replyTimeout: s.replyTimeout, onProven: s.onProven, onDelivered: s.onDelivered });
     if (forwarded.kind === 'replied') {
       return new SingleInstance({ isPrimary: false, reply: forwarded.reply, holderPid: forwarded.holderPid, appId: s.appId, lock, holder: undefined });
     }

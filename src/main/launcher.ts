@@ -54,6 +54,7 @@ export interface ForwardRequest extends Peer {
   data: JsonValue | undefined;
   env: Record<string, string>;
   replyTimeout: number;
+  onProven: ((holder: { holderPid: number }) => void) | undefined;
   onDelivered: ((delivery: Delivery) => void) | undefined;
 }
 
@@ -264,6 +265,7 @@ export async function forward(request: ForwardRequest): Promise<{ kind: 'replied
   const { talk, challenge } = greeting;
   try {
     const keys = checkHolder(request, greeting);
+    request.onProven?.({ holderPid: challenge.pid });
     const sealer = new Sealer(keys.launcherKey);
     const opener = new Opener(keys.holderKey);
     talk.decoder.maxFrameBytes = request.maxFrameBytes;

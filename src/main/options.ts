@@ -41,6 +41,11 @@ export interface SingleInstanceOptions {
   replyTimeout?: number;
   /** Instead of forwarding, wait until the holder releases the lock, then become primary. */
   waitForRelease?: boolean;
+  /**
+   * Called once the holder has proved itself, right before the launch is sent to it (on Windows
+   * the Electron adapter grants the holder foreground rights here).
+   */
+  onProven?: (holder: { holderPid: number }) => void;
   /** Called when the holder has accepted the launch, before its reply. */
   onDelivered?: (delivery: Delivery) => void;
   /** Primary: let the held lock keep the process alive. Default false. */
@@ -80,6 +85,7 @@ export interface Settings {
   handshakeTimeout: number;
   replyTimeout: number;
   waitForRelease: boolean;
+  onProven: ((holder: { holderPid: number }) => void) | undefined;
   onDelivered: ((delivery: Delivery) => void) | undefined;
   keepAlive: boolean;
   maxQueue: number;
@@ -161,8 +167,9 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
     }
     if (encoded === undefined) throw invalid('data must be JSON-serialisable (a function or a symbol is not)');
   }
-  const onDelivered = o['onDelivered'];
-  if (onDelivered !== undefined && typeof onDelivered !== 'function') throw invalid('onDelivered must be a function');
+  for (const name of ['onProven', 'onDelivered']) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') throw invalid(`${name} must be a function`);
+  }
   const retries = o['retries'] ?? DEFAULT_RETRIES;
   if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) throw invalid('retries must be a non-negative integer');
   return {
@@ -175,7 +182,8 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
     handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
     replyTimeout: number(o['replyTimeout'], 'replyTimeout', DEFAULT_REPLY_TIMEOUT_MS, { infinity: true }),
     waitForRelease: boolean(o['waitForRelease'], 'waitForRelease'),
-    onDelivered: onDelivered as Settings['onDelivered'],
+    onProven: o['onProven'] as Settings['onProven'],
+    onDelivered: o['onDelivered'] as Settings['onDelivered'],
     keepAlive: boolean(o['keepAlive'], 'keepAlive'),
     maxQueue: number(o['maxQueue'], 'maxQueue', DEFAULT_MAX_QUEUE, { integer: true }),
     maxFrameBytes: number(o['maxFrameBytes'], 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, { integer: true, min: MAX_HANDSHAKE_FRAME_BYTES }),
