@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import { LockSocketError } from '../lock/errors.js';
+import { fnv1a64 } from '../lock/hash.js';
 import { SECRET_BYTES } from './constants.js';
 
 const debug = debuglog('lock-socket');
@@ -83,17 +84,11 @@ export function secretPath(appId: string, dir: string = defaultSecretDir()): str
 }
 
 /**
- * FNV-1a, 64 bits, over the UTF-8 bytes, as 16 hex digits. Not a cryptographic hash, and it
- * need not be one: it only names a file, and two appIds that collided would share one secret of
- * the same user, which proves nothing more than either does (the appId is checked separately).
- * Not sha256, because node:crypto costs ~3 ms to load, and a primary with its secret already on
- * disk would otherwise load it at every start for this name alone (docs/benchmarks.md, P7).
+ * The hash in a secret's file name: FNV-1a 64 (src/lock/hash.ts). Two appIds that collided would
+ * share one secret of the same user, which proves nothing more than either does (the appId is
+ * checked separately).
  */
-export function fnv1a64(text: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text, 'utf8')) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
-  return hash.toString(16).padStart(16, '0');
-}
+export { fnv1a64 };
 
 /**
  * Reads the per-user secret for appId, creating it atomically if missing. Resolves to

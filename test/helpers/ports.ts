@@ -40,6 +40,8 @@ const FILES = [
   'lock/listen.test.js',
   'spare-2',
   'examples/demo.test.js',
+  'lock/probe.test.js',
+  'lock/endpoints.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
