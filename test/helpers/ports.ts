@@ -41,7 +41,6 @@ const FILES = [
   'spare-2',
   'examples/demo.test.js',
   'lock/probe.test.js',
-  'lock/endpoints.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
