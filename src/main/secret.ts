@@ -79,10 +79,13 @@ export async function loadOrCreateSecret(appId: string, dir?: string): Promise<B
  */
 export function secretFollower(appId: string, dir?: string): () => Buffer {
   let where = dir;
+  let file = dir === undefined ? undefined : secretPath(appId, dir);
   let cached: { key: string; secret: Buffer } | undefined;
   return () => {
-    where ??= findOrCreateSecret(appId, secretDirCandidates()).dir;
-    const file = secretPath(appId, where);
+    if (where === undefined || file === undefined) {
+      where = findOrCreateSecret(appId, secretDirCandidates()).dir;
+      file = secretPath(appId, where);
+    }
     // The key is taken *before* reading: a change after it shows as a new key on the next call.
     const key = fileKey(file);
     if (cached !== undefined && key !== '' && key === cached.key) return cached.secret;

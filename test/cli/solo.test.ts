@@ -3,17 +3,16 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, constants } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockSocket, tryLockSocket } from '../../src/lock/index.js';
-import type { LockSocket } from '../../src/lock/index.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { UsageError, parseInvocation } from '../../src/cli/solo.js';
 import { FORWARDED_SIGNALS } from '../../src/cli/signals.js';
 import { ephemeralRange, ephemeralWarning, isReservedPort } from '../../src/cli/ephemeral.js';
 import { Child, fixture } from '../helpers/child.js';
 import { portsFor } from '../helpers/ports.js';
+import { takeWithRetry } from '../helpers/retry.js';
 
 const { port } = portsFor(import.meta.url);
 const SOLO = fileURLToPath(new URL('../../src/cli/solo.js', import.meta.url));
@@ -31,17 +30,6 @@ function solo(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Child {
   const child = new Child([SOLO, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
   children.push(child);
   return child;
-}
-
-/** The lock on p, retried for a bounded time: the kernel frees a dead holder's port within ms. */
-async function takeWithRetry(p: number, boundMs = 10_000): Promise<LockSocket> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const lock = await tryLockSocket(p);
-    if (lock) return lock;
-    if (Date.now() > deadline) throw new Error(`lock on port ${p} still held after ${boundMs} ms`);
-    await sleep(10);
-  }
 }
 
 let markers = 0;
