@@ -3,6 +3,7 @@
  * name. Shared by the run and status modes.
  */
 import { parseArgs } from 'node:util';
+import { formatEndpoint } from '../lock/address.js';
 import { lockEndpoints } from '../lock/endpoints.js';
 import type { LockEndpoint } from '../lock/endpoints.js';
 
@@ -99,4 +100,13 @@ export function lockFor(values: Values, port: number): LockEndpoint {
   });
   if (first === undefined) throw new Error('lockEndpoints returned no endpoint');
   return first;
+}
+
+/**
+ * The lock for messages: `addr:port`, and where PORT was mapped to a port of this user's own
+ * (macOS, the BSDs), which PORT it stands for, so that the number the user typed is recognisable.
+ */
+export function lockName(lock: LockEndpoint, port: number): string {
+  const endpoint = formatEndpoint(lock.addr, lock.port);
+  return lock.port === port ? endpoint : `${endpoint} (your port for PORT ${port})`;
 }

@@ -10,10 +10,9 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { formatEndpoint } from '../lock/address.js';
 import { LockSocketError, SYSTEM_ADDRESS, lockEndpoints } from '../lock/index.js';
 import { requestSingleInstance } from '../main/instance.js';
-import { SOLO_APP_ID, UsageError, lockFor, parseInvocation, portArgument } from './args.js';
+import { SOLO_APP_ID, UsageError, lockFor, lockName, parseInvocation, portArgument } from './args.js';
 import type { Invocation, Values } from './args.js';
 import { warnIfEphemeral } from './ephemeral.js';
 import { ExitCode, exitCodeForError } from './exit-codes.js';
@@ -114,9 +113,10 @@ async function runMode({ values, positionals }: Invocation): Promise<number> {
   const port = portArgument(portText, 'missing PORT and COMMAND');
   if (command === undefined) throw new UsageError('missing COMMAND');
   // The exact lock (no alternatives): the one Perl's Lock::Socket and every other solo meet.
-  const { addr, port: lockPort } = lockFor(values, port);
+  const lock = lockFor(values, port);
+  const { addr, port: lockPort } = lock;
   warnIfEphemeral(lockPort);
-  const endpoint = formatEndpoint(addr, lockPort);
+  const endpoint = lockName(lock, port);
   let instance;
   try {
     instance = await requestSingleInstance({

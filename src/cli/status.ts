@@ -4,13 +4,12 @@
  * (Perl's Lock::Socket) refuses connections as a free port does, so "free" is confirmed by a
  * listen that succeeds (isHeld), and "held by a socket that accepts nothing" by one that fails.
  */
-import { formatEndpoint } from '../lock/address.js';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import type { LockSocketErrorCode } from '../lock/errors.js';
 import { isHeld, noListenerMessage } from '../lock/probe.js';
 import { instanceStatus } from '../main/instance.js';
 import type { HolderStatus } from '../main/types.js';
-import { UsageError, lockFor, portArgument } from './args.js';
+import { UsageError, lockFor, lockName, portArgument } from './args.js';
 import type { Invocation } from './args.js';
 import { warnIfEphemeral } from './ephemeral.js';
 import { ExitCode } from './exit-codes.js';
@@ -35,11 +34,12 @@ export async function statusMode({ values, positionals }: Invocation): Promise<n
   const [portText, extra] = positionals;
   const port = portArgument(portText, 'missing PORT');
   if (extra !== undefined) throw new UsageError('--status takes only PORT');
-  const { addr, port: lockPort } = lockFor(values, port);
+  const lock = lockFor(values, port);
+  const { addr, port: lockPort } = lock;
   warnIfEphemeral(lockPort);
   const appId = values['app-id'];
   const finding = await find(addr, lockPort, appId, values['secret-dir']);
-  const endpoint = formatEndpoint(addr, lockPort);
+  const endpoint = lockName(lock, port);
   process.stdout.write(values.json ? `${JSON.stringify(asJson(finding, addr, lockPort))}\n` : `${describe(finding, endpoint, appId)}\n`);
   return exitCode(finding);
 }
@@ -73,6 +73,9 @@ function describe(finding: Finding, endpoint: string, appId: string | undefined)
     case 'other-app':
       return `${endpoint} is held by another app, not ${JSON.stringify(appId)} (${finding.code}: ${finding.message})`;
     case 'foreign':
+      if (finding.code === ErrorCode.ENOLISTENER) {
+        return `${endpoint} is held by a socket that accepts no connections (bound without listening, e.g. Perl's Lock::Socket; ${finding.code})`;
+      }
       return `${endpoint} is held by something that does not speak lock-socket (${finding.code}: ${finding.message})`;
     case 'silent':
       return `${endpoint} is held, but its holder could not be shown to be this user's app (${finding.code}: ${finding.message})`;

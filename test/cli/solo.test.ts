@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { lockSocket, tryLockSocket } from '../../src/lock/index.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { UsageError, parseInvocation } from '../../src/cli/solo.js';
+import { lockName } from '../../src/cli/args.js';
 import { FORWARDED_SIGNALS } from '../../src/cli/signals.js';
 import { ephemeralRange, ephemeralWarning, isReservedPort } from '../../src/cli/ephemeral.js';
 import { Child, fixture } from '../helpers/child.js';
@@ -268,6 +269,12 @@ describe('--help', () => {
     }
     const short = solo(['-h']);
     assert.equal((await short.exit()).code, 0);
+  });
+
+  test('messages name a mapped PORT next to the port it became (macOS, BSD)', () => {
+    assert.equal(lockName({ addr: '127.0.0.1', port: 10496 }, 5197), '127.0.0.1:10496 (your port for PORT 5197)');
+    assert.equal(lockName({ addr: '127.3.232.1', port: 5197 }, 5197), '127.3.232.1:5197');
+    assert.equal(lockName({ addr: '::1', port: 5197 }, 5197), '[::1]:5197');
   });
 
   test('parseInvocation stops at PORT and rejects unknown options', () => {
