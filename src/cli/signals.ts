@@ -41,18 +41,25 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = (() => {
  * Forwards every signal of {@link FORWARDED_SIGNALS} that arrives at this process to `to`, and
  * keeps them from ending this process. Returns the function that stops forwarding. A signal the
  * platform refuses to watch (Windows knows few) is skipped.
+ *
+ * Stopping leaves the listeners in place, only silent: removing the last listener makes libuv
+ * restore the default action, and for SIGPIPE and SIGXFSZ, which Node starts out ignoring, that
+ * default is death. A write to a closed stderr after COMMAND ended ("command not found") would
+ * then kill solo with SIGPIPE instead of failing with EPIPE. solo exits right after anyway.
  */
 export function forwardSignals(to: (signal: NodeJS.Signals) => void): () => void {
-  const watched: NodeJS.Signals[] = [];
+  let forwarding = true;
+  const forward = (signal: NodeJS.Signals): void => {
+    if (forwarding) to(signal);
+  };
   for (const signal of FORWARDED_SIGNALS) {
     try {
-      process.on(signal, to);
-      watched.push(signal);
+      process.on(signal, forward);
     } catch {
       // EINVAL from libuv: not a signal this platform lets a process watch.
     }
   }
   return () => {
-    for (const signal of watched) process.off(signal, to);
+    forwarding = false;
   };
 }
