@@ -303,17 +303,20 @@ describe('PORT inside the ephemeral range', () => {
     assert.equal(ephemeralWarning(40000, { platform: 'openbsd', range: undefined }), undefined);
   });
 
-  test('solo warns on stderr and still runs COMMAND; no warning below the range', async () => {
+  test('solo warns on stderr before it tries the lock; no warning below the range', async (t) => {
     const range = ephemeralRange();
     assert.ok(range, 'this platform has a known range');
-    // Inside the range, near its top: the port is only bound for the moment COMMAND runs.
     const inside = range.high - 3;
-    const run = solo([String(inside), NODE, '-e', 'process.exit(5)']);
-    assert.equal((await run.exit()).code, 5, run.stderr);
-    if (!isReservedPort(inside)) assert.match(run.stderr, new RegExp(`^solo: warning: port ${inside} is inside the local ephemeral range ${range.low}-${range.high}`));
-    const status = solo(['--status', String(inside)]);
-    await status.exit();
-    if (!isReservedPort(inside)) assert.match(status.stderr, /solo: warning: port \d+ is inside/);
+    if (isReservedPort(inside)) return t.skip(`port ${inside} is reserved here (ip_local_reserved_ports): rightly no warning`);
+    // Whether the lock is then taken is up to the machine: while a client socket has this port as
+    // its local address (what the warning is about) the lock looks held. Only the warning is
+    // checked, and that it comes first.
+    const warning = new RegExp(`^solo: warning: port ${inside} is inside the local ephemeral range ${range.low}-${range.high}`);
+    for (const args of [[String(inside), NODE, '-e', ''], ['--status', String(inside)]]) {
+      const run = solo(args);
+      await run.exit();
+      assert.match(run.stderr, warning, `solo ${args.join(' ')}`);
+    }
     const below = solo([String(port(13)), NODE, '-e', 'process.exit(5)']);
     assert.equal((await below.exit()).code, 5);
     assert.equal(below.stderr, '', 'no warning below the range');
