@@ -7,17 +7,25 @@ import { ErrorCode } from '../lock/errors.js';
 import type { LockSocketErrorCode } from '../lock/errors.js';
 
 export const ExitCode = {
-  /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status); --status: the lock is held. */
+  /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status); --status: the lock is held (by this app, proven, with --app-id). */
   OK: 0,
   /** --status: nobody holds the lock. */
   FREE: 1,
-  /** Wrong usage: unknown option, missing PORT or COMMAND (EX_USAGE). */
+  /** --status --app-id ID: held by a lock-socket holder of another app. */
+  OTHER_APP: 3,
+  /** Wrong usage: unknown option, missing COMMAND, a PORT that is not a number from 1 to 65535 (EX_USAGE). */
   USAGE: 64,
   /** An operating-system error while taking the lock (ELISTEN) (EX_OSERR). */
   OSERR: 71,
-  /** The lock is held by someone else (or something that is not lock-socket): COMMAND was not run (EX_TEMPFAIL: try again later). */
+  /**
+   * The lock is held by someone else (or something that is not lock-socket): COMMAND was not run
+   * (EX_TEMPFAIL: try again later). --status: held, but the holder could not prove it is this
+   * user's app, or did not answer.
+   */
   LOCKED: 75,
-  /** A bad port or address, or the lock cannot be taken here (EACCES, EADDRNOTAVAIL, EUIDRANGE) (EX_CONFIG). */
+  /** --status: held by something that does not speak lock-socket, or accepts no connections at all (EX_PROTOCOL). */
+  FOREIGN: 76,
+  /** A bad address, or the lock cannot be taken here (EACCES, EADDRNOTAVAIL, EUIDRANGE), an unsafe secret (EX_CONFIG). */
   CONFIG: 78,
   /** COMMAND exists but cannot be executed (permission denied, not an executable). */
   CANNOT_EXECUTE: 126,
@@ -43,6 +51,7 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.ESECRET]: ExitCode.CONFIG,
   // Held, by a holder we could not hand over to: COMMAND does not run, as with a plain ELOCKED.
   [ErrorCode.EFOREIGN]: ExitCode.LOCKED,
+  [ErrorCode.ENOLISTENER]: ExitCode.LOCKED,
   [ErrorCode.EAPPID]: ExitCode.LOCKED,
   [ErrorCode.EAUTH]: ExitCode.LOCKED,
   [ErrorCode.ETIMEDOUT]: ExitCode.LOCKED,

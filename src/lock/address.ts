@@ -17,6 +17,11 @@ export const SYSTEM_ADDRESS = '127.0.0.1';
  */
 const SINGLE_LOOPBACK_PLATFORMS: ReadonlySet<string> = new Set(['darwin', 'freebsd', 'openbsd', 'netbsd', 'sunos', 'aix']);
 
+/** True where only 127.0.0.1 exists, so the address cannot tell users apart (see {@link defaultAddress}). */
+export function isSingleLoopbackPlatform(platform: NodeJS.Platform | string): boolean {
+  return SINGLE_LOOPBACK_PLATFORMS.has(platform);
+}
+
 /** The largest uid the per-user scheme can place: (uid >> 16) + 1 must stay within 2..254. */
 export const MAX_SCHEME_UID = 254 * 65536 - 1;
 

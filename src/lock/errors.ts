@@ -23,6 +23,11 @@ export const ErrorCode = {
   ELISTEN: 'ELISTEN',
   /** An option has the wrong type or an impossible value. */
   EINVALIDOPTION: 'EINVALIDOPTION',
+  /**
+   * The lock is held, but by a socket that accepts no connections: bound without listening
+   * (Perl's Lock::Socket), so nothing can be asked of its holder. Learned from a failed listen.
+   */
+  ENOLISTENER: 'ENOLISTENER',
 
   // -- framing and messages (src/main) --------------------------------------------------
   /** A frame header announced more bytes than the maximum frame size; nothing was buffered. */

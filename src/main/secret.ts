@@ -18,56 +18,25 @@ import {
   writeSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { LockSocketError } from '../lock/errors.js';
+import { fnv1a64 } from '../lock/hash.js';
 import { SECRET_BYTES } from './constants.js';
+import { defaultSecretDir, secretDirCandidates, unusableRoot } from './secret-dirs.js';
+import type { SecretDirCandidate } from './secret-dirs.js';
+
+export { SECRET_DIR_NAME, defaultSecretDir, secretDirCandidates } from './secret-dirs.js';
+export type { SecretDirCandidate, SecretDirInput } from './secret-dirs.js';
 
 import { debug } from './debug.js';
-
-export const SECRET_DIR_NAME = 'lock-socket';
 
 /** Longest readable part of a file name; the hash suffix keeps names unique anyway. */
 const SLUG_MAX = 48;
 
 /**
- * The default private directory for secrets. Pure when all inputs are given.
- *
- * The home comes from the password database, not $HOME or XDG_*: a launch from cron, ssh, a
- * .desktop file, `sudo -E` or Electron must find the holder's secret, and those environments
- * disagree about $HOME and XDG_RUNTIME_DIR but never about the uid's home.
+ * Path of the secret file for appId inside dir. `dir` defaults to defaultSecretDir(), the first
+ * place looked in; without a home the secret may be in a later one (secretDirCandidates()).
  */
-export function defaultSecretDir(
-  input: { platform?: NodeJS.Platform; homedir?: string; localAppData?: string } = {},
-): string {
-  const platform = input.platform ?? process.platform;
-  const home = input.homedir ?? passwdHome();
-  if (platform === 'win32') {
-    // Windows sets LOCALAPPDATA from the user's profile at logon, so every launch of that user
-    // sees the same value; it also follows folder redirection, which home\AppData would not.
-    const env = process.env['LOCALAPPDATA'];
-    const local =
-      input.localAppData ??
-      (input.homedir === undefined && env && path.win32.isAbsolute(env) ? env : undefined) ??
-      path.win32.join(home, 'AppData', 'Local');
-    return path.win32.join(local, SECRET_DIR_NAME);
-  }
-  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', SECRET_DIR_NAME);
-  return path.posix.join(home, `.${SECRET_DIR_NAME}`);
-}
-
-function passwdHome(): string {
-  try {
-    const home = os.userInfo().homedir;
-    if (home) return home;
-  } catch {
-    // A uid without a passwd entry (containers run with an arbitrary uid): nothing stable
-    // exists, so $HOME via os.homedir() is the best remaining guess.
-  }
-  return os.homedir();
-}
-
-/** Path of the secret file for appId inside dir (dir defaults to defaultSecretDir()). */
 export function secretPath(appId: string, dir: string = defaultSecretDir()): string {
   // The slug is only for people looking at the directory; the hash is what keeps two appIds
   // apart ('a/b' and 'a_b' slug alike). Only [a-z0-9._-] survive, so no separator, NUL or
@@ -82,25 +51,21 @@ export function secretPath(appId: string, dir: string = defaultSecretDir()): str
 }
 
 /**
- * FNV-1a, 64 bits, over the UTF-8 bytes, as 16 hex digits. Not a cryptographic hash, and it
- * need not be one: it only names a file, and two appIds that collided would share one secret of
- * the same user, which proves nothing more than either does (the appId is checked separately).
- * Not sha256, because node:crypto costs ~3 ms to load, and a primary with its secret already on
- * disk would otherwise load it at every start for this name alone (docs/benchmarks.md, P7).
+ * The hash in a secret's file name: FNV-1a 64 (src/lock/hash.ts). Two appIds that collided would
+ * share one secret of the same user, which proves nothing more than either does (the appId is
+ * checked separately).
  */
-export function fnv1a64(text: string): string {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text, 'utf8')) hash = BigInt.asUintN(64, (hash ^ BigInt(byte)) * 0x100000001b3n);
-  return hash.toString(16).padStart(16, '0');
-}
+export { fnv1a64 };
 
 /**
  * Reads the per-user secret for appId, creating it atomically if missing. Resolves to
- * SECRET_BYTES bytes. The file work is synchronous on purpose: it is a handful of system calls
- * on a 32-byte file, once per launch, and each asynchronous call would be a round trip through
- * libuv's thread pool — together most of a forwarded launch's time (see docs/benchmarks.md, P3).
+ * SECRET_BYTES bytes. Without `dir`, the secret is looked for in every place of
+ * {@link secretDirCandidates} and created in the first that can hold it (docs/secret.md). The
+ * file work is synchronous on purpose: it is a handful of system calls on a 32-byte file, once
+ * per launch, and each asynchronous call would be a round trip through libuv's thread pool —
+ * together most of a forwarded launch's time (see docs/benchmarks.md, P3).
  */
-export async function loadOrCreateSecret(appId: string, dir: string = defaultSecretDir()): Promise<Buffer> {
+export async function loadOrCreateSecret(appId: string, dir?: string): Promise<Buffer> {
   return loadOrCreateSecretSync(appId, dir);
 }
 
@@ -108,15 +73,22 @@ export async function loadOrCreateSecret(appId: string, dir: string = defaultSec
  * For a holder, which needs the secret at every connection: returns a function that gives the
  * current secret, read again only when the file changed (deleted and recreated, replaced) and
  * otherwise checked with a single lstat — a full read is five syscalls plus the directory checks.
+ * Without `dir`, the place is found at the first call and then kept: a secret deleted there is
+ * recreated there.
  */
-export function secretFollower(appId: string, dir: string = defaultSecretDir()): () => Buffer {
-  const file = secretPath(appId, dir);
+export function secretFollower(appId: string, dir?: string): () => Buffer {
+  let where = dir;
+  let file = dir === undefined ? undefined : secretPath(appId, dir);
   let cached: { key: string; secret: Buffer } | undefined;
   return () => {
+    if (where === undefined || file === undefined) {
+      where = findOrCreateSecret(appId, secretDirCandidates()).dir;
+      file = secretPath(appId, where);
+    }
     // The key is taken *before* reading: a change after it shows as a new key on the next call.
     const key = fileKey(file);
     if (cached !== undefined && key !== '' && key === cached.key) return cached.secret;
-    const secret = loadOrCreateSecretSync(appId, dir);
+    const secret = loadOrCreateSecretSync(appId, where);
     cached = { key, secret };
     return secret;
   };
@@ -133,10 +105,67 @@ function fileKey(file: string): string {
 }
 
 /** The same, synchronously. */
-export function loadOrCreateSecretSync(appId: string, dir: string = defaultSecretDir()): Buffer {
+export function loadOrCreateSecretSync(appId: string, dir?: string): Buffer {
+  if (dir === undefined) return findOrCreateSecret(appId, secretDirCandidates()).secret;
   ensurePrivateDir(dir);
   const file = secretPath(appId, dir);
   return readSecret(file) ?? createSecret(file);
+}
+
+/** Errors of mkdir/open/link that mean "this place cannot hold a secret": try the next one. */
+const CANNOT_CREATE: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * The secret for appId from the first candidate that has one; if none has, a new one in the first
+ * candidate that can hold it. Looking through all of them before creating is what lets two
+ * processes with different environments agree: one that cannot write the home (or sees no
+ * XDG_RUNTIME_DIR) still finds the secret another made elsewhere, instead of making its own.
+ *
+ * A candidate that exists but is unsafe (a symlink, not ours, group/other bits) is passed over
+ * while looking, and refused with ESECRET if creation reaches it: never used, never repaired.
+ */
+export function findOrCreateSecret(appId: string, candidates: readonly SecretDirCandidate[]): { dir: string; secret: Buffer } {
+  const problems: string[] = [];
+  for (const { dir } of candidates) {
+    const why = unsafeExisting(dir);
+    if (why === 'missing') continue;
+    if (why !== undefined) {
+      problems.push(why);
+      continue;
+    }
+    const secret = readSecret(secretPath(appId, dir));
+    if (secret !== undefined) return { dir, secret };
+  }
+  for (const candidate of candidates) {
+    const why = unusableRoot(candidate);
+    if (why !== undefined) {
+      problems.push(why);
+      continue;
+    }
+    try {
+      return { dir: candidate.dir, secret: loadOrCreateSecretSync(appId, candidate.dir) };
+    } catch (error) {
+      const code = errno((error as { cause?: unknown }).cause);
+      if (!(error instanceof LockSocketError) || code === undefined || !CANNOT_CREATE.has(code)) throw error;
+      debug('secret: %s cannot hold it (%s), trying the next place', candidate.dir, code);
+      problems.push(error.message);
+    }
+  }
+  throw fail(`no place can hold the secret for ${JSON.stringify(appId)}: ${problems.join('; ')}. Pass secretDir (solo: --secret-dir) to name a private directory`);
+}
+
+/** 'missing' when nothing is at dir; why it is not a private directory of ours; or undefined. */
+function unsafeExisting(dir: string): string | undefined {
+  let st: Stats;
+  try {
+    st = lstatSync(dir);
+  } catch (err) {
+    return errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR' ? 'missing' : `cannot inspect ${dir} (${errno(err) ?? String(err)})`;
+  }
+  if (st.isSymbolicLink()) return `${dir} is a symlink`;
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  const problem = posix ? ownership(st) : undefined;
+  return problem === undefined ? undefined : `${dir} ${problem}`;
 }
 
 const posix = process.platform !== 'win32';

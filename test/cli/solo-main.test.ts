@@ -9,13 +9,18 @@ import { ExitCode } from '../../src/cli/exit-codes.js';
 import { LIBRARY_VERSION } from '../../src/main/index.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
+import { bindOnly } from '../helpers/bind-only.js';
+import { killAll } from '../helpers/child.js';
 
 const { port } = portsFor(import.meta.url);
 const SOLO = fileURLToPath(new URL('../../src/cli/solo.js', import.meta.url));
 const NODE = process.execPath;
 const secretDir = privateDir();
 const running = new Set<ReturnType<typeof spawn>>();
-after(() => running.forEach((c) => c.kill('SIGKILL')));
+after(() => {
+  running.forEach((c) => c.kill('SIGKILL'));
+  killAll();
+});
 
 interface Run {
   code: Promise<number>;
@@ -28,7 +33,12 @@ interface Run {
 }
 
 function solo(args: string[]): Run {
-  const child = spawn(NODE, [SOLO, '--secret-dir', secretDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnSolo(['--secret-dir', secretDir, ...args]);
+}
+
+/** solo with exactly these arguments (no --secret-dir added). */
+function spawnSolo(args: string[]): Run {
+  const child = spawn(NODE, [SOLO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
@@ -104,7 +114,7 @@ describe('solo over the lock socket', () => {
     assert.equal(await waiter.code, 0, waiter.err());
   });
 
-  test('held by something that is not lock-socket: LOCKED, naming the code', async () => {
+  test('held by something that is not lock-socket: run exits LOCKED naming the code; --status says FOREIGN (76)', async () => {
     const p = port(3);
     await using plain = new LockSocket({ port: p, addr: '127.0.0.1' });
     await plain.lock();
@@ -112,7 +122,53 @@ describe('solo over the lock socket', () => {
     assert.equal(await run.code, ExitCode.LOCKED);
     assert.match(run.err(), /EFOREIGN/);
     const status = solo(['--status', '--addr', '127.0.0.1', String(p)]);
-    assert.equal(await status.code, ExitCode.LOCKED);
+    assert.equal(await status.code, ExitCode.FOREIGN, status.err());
+    assert.match(status.out(), new RegExp(`127\\.0\\.0\\.1:${p} is held by something that does not speak lock-socket \\(EFOREIGN`));
+    const json = solo(['--status', '--json', '--addr', '127.0.0.1', String(p)]);
+    assert.equal(await json.code, ExitCode.FOREIGN);
+    assert.deepEqual({ ...JSON.parse(json.out()), message: undefined }, { addr: '127.0.0.1', port: p, held: true, code: 'EFOREIGN', message: undefined });
+  });
+
+  test('held by a bind-only holder (Perl\'s Lock::Socket): --status says held (ENOLISTENER, 76), not free; solo does not run', async () => {
+    const p = port(5);
+    const perl = await bindOnly('127.0.0.1', p);
+    assert.equal(perl.bound, true, perl.failure);
+    try {
+      const status = solo(['--status', '--addr', '127.0.0.1', String(p)]);
+      assert.equal(await status.code, ExitCode.FOREIGN, status.out() + status.err());
+      assert.match(status.out(), /accepts no connections.*ENOLISTENER|ENOLISTENER.*accepts no connections/);
+      const run = solo(['--addr', '127.0.0.1', String(p), NODE, '-e', 'console.log("SHOULD NOT RUN")']);
+      assert.equal(await run.code, ExitCode.LOCKED, run.err());
+      assert.equal(run.out(), '');
+    } finally {
+      await perl.release();
+    }
+    const free = solo(['--status', '--addr', '127.0.0.1', String(p)]);
+    assert.equal(await free.code, ExitCode.FREE, `control: free once Perl exited (${free.out()})`);
+  });
+
+  test('--status --app-id: another app\'s holder is "held by another app" (3); an unproven one exits 75', async () => {
+    const p = port(6);
+    const holder = solo(['--app-id', 'com.example.mine', String(p), NODE, ...holdUntil(60_000)]);
+    await holder.printed('running');
+    try {
+      const other = solo(['--status', '--app-id', 'com.example.other', String(p)]);
+      assert.equal(await other.code, ExitCode.OTHER_APP, other.out() + other.err());
+      assert.equal(ExitCode.OTHER_APP, 3);
+      assert.match(other.out(), /is held by another app/);
+      assert.doesNotMatch(other.out(), /verified|could not prove/);
+      // The same appId, but this user's secret is another one (another secret dir): the holder
+      // cannot prove it is this user's app, which is what an impostor looks like.
+      const impostor = spawnSolo(['--secret-dir', privateDir(), '--status', '--app-id', 'com.example.mine', String(p)]);
+      assert.equal(await impostor.code, ExitCode.LOCKED, impostor.out() + impostor.err());
+      assert.match(impostor.out(), /is held, NOT proven: pid \d+ says it is "com\.example\.mine" but could not prove it is this user's app/);
+      const mine = solo(['--status', '--app-id', 'com.example.mine', String(p)]);
+      assert.equal(await mine.code, ExitCode.OK, mine.out() + mine.err());
+      assert.match(mine.out(), /verified\)$/m);
+    } finally {
+      holder.stop();
+      await holder.code;
+    }
   });
 
   test('usage: --status with --wait, --json without --status', async () => {

@@ -63,9 +63,12 @@ export class Child {
   #spawnError: Error | undefined;
   readonly #wakes = new Set<() => void>();
 
-  /** Runs `process.execPath` with `args`: Node flags if any, then the script and its arguments. */
-  constructor(args: string[], options: SpawnOptions = {}) {
-    this.process = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+  /**
+   * Runs `process.execPath` with `args`: Node flags if any, then the script and its arguments;
+   * or `command` instead of Node (a Perl or Python one-liner standing in for another program).
+   */
+  constructor(args: string[], { command = process.execPath, ...options }: SpawnOptions & { command?: string } = {}) {
+    this.process = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
     live.add(this);
     this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.process.stdin?.on('error', () => {}); // writing to a child that died is not the test's error

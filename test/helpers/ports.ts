@@ -41,6 +41,7 @@ const FILES = [
   'spare-2',
   'examples/demo.test.js',
   'example-app/app.test.js',
+  'lock/probe.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */

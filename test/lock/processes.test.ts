@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { setPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tryLockSocket } from '../../src/lock/index.js';
-import type { LockSocket } from '../../src/lock/index.js';
 import { Child, alive, fixture } from '../helpers/child.js';
 import { portsFor } from '../helpers/ports.js';
+import { takeWithRetry } from '../helpers/retry.js';
 
 const { port } = portsFor(import.meta.url);
 const HOLDER = fixture('lock-holder');
@@ -40,17 +40,6 @@ function holder(config: Record<string, unknown>, stdin: 'pipe' | 'ignore' = 'pip
   const child = new Child([HOLDER, JSON.stringify(config)], { stdio: [stdin, 'pipe', 'pipe'] });
   children.push(child);
   return child;
-}
-
-/** Retries in this process until the lock is free: the kernel needs a few ms after a SIGKILL. */
-async function takeWithRetry(p: number, boundMs = 10_000): Promise<LockSocket> {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const lock = await tryLockSocket(p);
-    if (lock) return lock;
-    if (Date.now() > deadline) throw new Error(`lock on port ${p} still held after ${boundMs} ms`);
-    await sleep(10);
-  }
 }
 
 describe('across two processes', () => {

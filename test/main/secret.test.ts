@@ -2,17 +2,30 @@ import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultSecretDir, fnv1a64, loadOrCreateSecret, secretFollower, secretPath, SECRET_DIR_NAME } from '../../src/main/secret.js';
+import {
+  defaultSecretDir,
+  findOrCreateSecret,
+  fnv1a64,
+  loadOrCreateSecret,
+  secretDirCandidates,
+  secretFollower,
+  secretPath,
+  SECRET_DIR_NAME,
+} from '../../src/main/secret.js';
+import type { SecretDirCandidate } from '../../src/main/secret.js';
 import { SECRET_BYTES } from '../../src/main/constants.js';
 import { LockSocketError } from '../../src/lock/errors.js';
 import { nobodySkip } from '../helpers/nobody.js';
+import { portsFor } from '../helpers/ports.js';
 
 const pathFixture = fileURLToPath(new URL('../fixtures/secret-path.js', import.meta.url));
 const loadFixture = fileURLToPath(new URL('../fixtures/secret-load.js', import.meta.url));
+const SOLO = fileURLToPath(new URL('../../src/cli/solo.js', import.meta.url));
+const { port } = portsFor(import.meta.url);
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 const children = new Set<ChildProcess>();
@@ -64,7 +77,7 @@ function run(
   return { child, done };
 }
 
-function lastJson(out: string): { hex?: string; code?: string; raw?: string } {
+function lastJson(out: string): { hex?: string; code?: string; message?: string; raw?: string; where?: string } {
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
 }
@@ -320,5 +333,173 @@ describe('refuses unsafe files and directories (ESECRET)', { skip: process.platf
     }
     await fs.chmod(dir, 0o700);
     assert.deepEqual(await loadOrCreateSecret('com.x', dir), ours);
+  });
+});
+
+describe('where the secret lives without a usable home (docs/secret.md)', { skip: process.platform === 'win32' && 'POSIX only' }, () => {
+  test('the places, in order: home, /run/user/UID, $XDG_RUNTIME_DIR, /tmp/lock-socket-UID, $TMPDIR/lock-socket-UID', () => {
+    const dirs = (input: Parameters<typeof secretDirCandidates>[0]) => secretDirCandidates(input).map((c) => `${c.kind} ${c.dir}`);
+    const linux = { platform: 'linux', uid: 1000, homedir: '/home/ann' } as const;
+    assert.deepEqual(dirs({ ...linux, runtimeDir: '/run/user/1000', tmpdir: '/tmp' }), [
+      'home /home/ann/.lock-socket',
+      'runtime /run/user/1000/lock-socket',
+      'tmp /tmp/lock-socket-1000',
+    ]);
+    assert.deepEqual(dirs({ ...linux, runtimeDir: '/var/rt/', tmpdir: '/scratch/t/' }), [
+      'home /home/ann/.lock-socket',
+      'runtime /run/user/1000/lock-socket',
+      'runtime /var/rt/lock-socket',
+      'tmp /tmp/lock-socket-1000',
+      'tmp /scratch/t/lock-socket-1000',
+    ]);
+    // Unset, empty or relative: not a runtime directory (the XDG specification ignores those).
+    for (const runtimeDir of [undefined, '', 'run/user/1000']) {
+      assert.deepEqual(dirs({ ...linux, runtimeDir, tmpdir: '/tmp' }), ['home /home/ann/.lock-socket', 'runtime /run/user/1000/lock-socket', 'tmp /tmp/lock-socket-1000']);
+    }
+    // macOS: no /run/user; its per-user $TMPDIR comes after the fixed /tmp.
+    assert.deepEqual(dirs({ platform: 'darwin', uid: 501, homedir: '/Users/ann', runtimeDir: undefined, tmpdir: '/var/folders/xy/T/' }), [
+      'home /Users/ann/Library/Application Support/lock-socket',
+      'tmp /tmp/lock-socket-501',
+      'tmp /var/folders/xy/T/lock-socket-501',
+    ]);
+    assert.deepEqual(dirs({ platform: 'win32', homedir: 'C:\\Users\\ann', localAppData: 'C:\\L', runtimeDir: '/x', tmpdir: 'C:\\T' }), ['home C:\\L\\lock-socket']);
+    assert.equal(secretDirCandidates()[0]?.dir, defaultSecretDir(), 'the home comes first, as before');
+  });
+
+  /** Candidates under the test's root: a missing home, unusable runtime dirs, a usable temp root. */
+  async function places(): Promise<{ home: SecretDirCandidate; runtime: SecretDirCandidate; tmp: SecretDirCandidate; all: SecretDirCandidate[] }> {
+    const base = freshDir();
+    await fs.mkdir(base, { mode: 0o700 });
+    const open = path.join(base, 'rt-open');
+    await fs.mkdir(open, { mode: 0o755 });
+    await fs.chmod(open, 0o755);
+    const home = { kind: 'home', root: path.join(base, 'no-home'), dir: path.join(base, 'no-home', '.lock-socket') } as const;
+    const runtime = { kind: 'runtime', root: open, dir: path.join(open, 'lock-socket') } as const;
+    await fs.mkdir(path.join(base, 'tmp'), { mode: 0o700 });
+    const tmp = { kind: 'tmp', root: path.join(base, 'tmp'), dir: path.join(base, 'tmp', 'lock-socket-1') } as const;
+    return { home, runtime, tmp, all: [home, runtime, tmp] };
+  }
+
+  test('no home and a runtime directory others can enter: the per-uid temp folder, made private', async () => {
+    const { tmp, all } = await places();
+    const { dir, secret } = findOrCreateSecret('com.fallback', all);
+    assert.equal(dir, tmp.dir);
+    assert.equal(secret.length, SECRET_BYTES);
+    assert.equal((await fs.lstat(dir)).mode & 0o777, 0o700);
+    assert.equal((await fs.lstat(secretPath('com.fallback', dir))).mode & 0o777, 0o600);
+    assert.deepEqual(findOrCreateSecret('com.fallback', all), { dir, secret }, 'found again, not made again');
+  });
+
+  test('a runtime directory that is ours with mode 0700 comes before the temp folder', async () => {
+    const { runtime, tmp, home } = await places();
+    await fs.chmod(runtime.root, 0o700);
+    assert.equal(findOrCreateSecret('com.rt', [home, runtime, tmp]).dir, runtime.dir);
+  });
+
+  test('looks in every place before creating: a secret in a later place wins over a home that could hold one', async () => {
+    const { tmp } = await places();
+    const theirs = findOrCreateSecret('com.seen', [tmp]).secret;
+    const home = freshDir();
+    await fs.mkdir(home, { mode: 0o700 });
+    const homeCandidate = { kind: 'home', root: home, dir: path.join(home, '.lock-socket') } as const;
+    assert.deepEqual(findOrCreateSecret('com.seen', [homeCandidate, tmp]), { dir: tmp.dir, secret: theirs });
+    await assert.rejects(fs.access(homeCandidate.dir), 'nothing was created in the home');
+    // A new appId has no secret anywhere: it goes to the first place that can hold it.
+    assert.equal(findOrCreateSecret('com.new', [homeCandidate, tmp]).dir, homeCandidate.dir);
+  });
+
+  test('a planted temp folder (another owner) is never used: passed over while looking, refused when reached', { skip: !isRoot && 'needs root to chown' }, async () => {
+    const { tmp } = await places();
+    await fs.mkdir(tmp.dir, { mode: 0o700 });
+    await fs.chown(tmp.dir, NOBODY, NOBODY);
+    await assert.rejects(async () => findOrCreateSecret('com.plant', [tmp]), (err: unknown) => err instanceof LockSocketError && err.code === 'ESECRET' && /owned by uid 65534/.test(err.message));
+    // With a home that can hold it, the planted folder costs nothing.
+    const home = freshDir();
+    await fs.mkdir(home, { mode: 0o700 });
+    const homeCandidate = { kind: 'home', root: home, dir: path.join(home, '.lock-socket') } as const;
+    assert.equal(findOrCreateSecret('com.plant', [homeCandidate, tmp]).dir, homeCandidate.dir);
+  });
+
+  test('an unsafe existing home directory is still refused, not passed over (as before the fallback)', async () => {
+    const { tmp } = await places();
+    const home = freshDir();
+    await fs.mkdir(path.join(home, '.lock-socket'), { recursive: true, mode: 0o755 });
+    await fs.chmod(path.join(home, '.lock-socket'), 0o755);
+    const homeCandidate = { kind: 'home', root: home, dir: path.join(home, '.lock-socket') } as const;
+    assert.throws(() => findOrCreateSecret('com.open', [homeCandidate, tmp]), (err: unknown) => err instanceof LockSocketError && err.code === 'ESECRET' && /mode 0755/.test(err.message));
+  });
+
+  test('nowhere to go: ESECRET naming every place and why', async () => {
+    const { home, runtime } = await places();
+    assert.throws(
+      () => findOrCreateSecret('com.none', [home, runtime]),
+      (err: unknown) => err instanceof LockSocketError && err.code === 'ESECRET' && err.message.includes(home.root) && /mode 0755, not 0700/.test(err.message),
+    );
+  });
+});
+
+describe('as nobody (home /nonexistent), for real', { skip: nobodySkip() }, () => {
+  const asNobody = { uid: NOBODY, gid: NOBODY, env: { PATH: '/usr/bin:/bin' } };
+  const tmpFolder = `/tmp/${SECRET_DIR_NAME}-${NOBODY}`;
+  const runUser = `/run/user/${NOBODY}`;
+  // Only what these tests make is removed again: a folder that was there before is left alone
+  // (and the test that needs it absent is skipped).
+  const made = [tmpFolder, runUser].filter((dir) => !existsSync(dir));
+  after(async () => {
+    for (const dir of made) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test('the secret goes to /tmp/lock-socket-65534 (0700, nobody\'s), and every later launch finds it', { skip: !made.includes(tmpFolder) && `${tmpFolder} exists already` }, async () => {
+    const first = lastJson(await run(loadFixture, ['com.nobody', '-'], asNobody).done);
+    assert.equal(first.code, undefined, first.message);
+    assert.equal(first.where, tmpFolder);
+    const st = await fs.lstat(tmpFolder);
+    assert.deepEqual({ uid: st.uid, mode: st.mode & 0o777 }, { uid: NOBODY, mode: 0o700 });
+    // Another launch with a different environment (a HOME, a TMPDIR) agrees.
+    const again = lastJson(await run(loadFixture, ['com.nobody', '-'], { ...asNobody, env: { PATH: '/usr/bin:/bin', HOME: '/tmp', TMPDIR: '/var/tmp' } }).done);
+    assert.deepEqual({ hex: again.hex, where: again.where }, { hex: first.hex, where: tmpFolder });
+  });
+
+  test('/run/user/65534 (logind\'s runtime directory) is found with or without XDG_RUNTIME_DIR', { skip: !made.includes(runUser) && `${runUser} exists already` }, async () => {
+    await fs.mkdir(runUser, { mode: 0o700 });
+    await fs.chown(runUser, NOBODY, NOBODY);
+    const session = lastJson(await run(loadFixture, ['com.nobody.rt', '-'], { ...asNobody, env: { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runUser } }).done);
+    assert.equal(session.where, `${runUser}/${SECRET_DIR_NAME}`, session.message);
+    const cron = lastJson(await run(loadFixture, ['com.nobody.rt', '-'], asNobody).done);
+    assert.deepEqual({ hex: cron.hex, where: cron.where }, { hex: session.hex, where: session.where }, 'a launch from cron, without XDG_RUNTIME_DIR, finds the same secret');
+    await fs.rm(runUser, { recursive: true, force: true });
+  });
+
+  test('an XDG_RUNTIME_DIR that others can enter is not used', async () => {
+    const open = freshDir();
+    await fs.mkdir(open, { mode: 0o755 });
+    await fs.chmod(open, 0o755);
+    await fs.chown(open, NOBODY, NOBODY);
+    const result = lastJson(await run(loadFixture, ['com.nobody.open', '-'], { ...asNobody, env: { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: open } }).done);
+    assert.equal(result.code, undefined, result.message);
+    assert.notEqual(result.where, path.join(open, SECRET_DIR_NAME));
+    await assert.rejects(fs.access(path.join(open, SECRET_DIR_NAME)));
+  });
+
+  test('solo runs COMMAND, and a second solo is told who holds the lock', async () => {
+    const p = String(port(0));
+    const soloAsNobody = (args: string[]) => spawn(process.execPath, [SOLO, ...args], { ...asNobody, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    const outcome = (child: ChildProcess) => {
+      children.add(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+    };
+    const once = await outcome(soloAsNobody([p, process.execPath, '-e', 'process.exit(7)']));
+    assert.equal(once.code, 7, `COMMAND ran with its status: ${once.out}`);
+    const holder = soloAsNobody([p, process.execPath, '-e', 'console.log("running"); setTimeout(() => {}, 60000)']);
+    const held = outcome(holder);
+    await new Promise<void>((resolve) => holder.stdout!.on('data', (d) => String(d).includes('running') && resolve()));
+    const second = await outcome(soloAsNobody([p, process.execPath, '-e', 'console.log("SHOULD NOT RUN")']));
+    assert.equal(second.code, 75, second.out);
+    assert.match(second.out, /held by solo \(pid \d+\)/, 'forwarded over the lock socket with the fallback secret');
+    holder.kill('SIGTERM');
+    await held;
   });
 });
