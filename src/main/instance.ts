@@ -6,11 +6,14 @@ import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { formatEndpoint } from '../lock/address.js';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
-import { LockSocket } from '../lock/lock-socket.js';
+import type { LockEndpoint } from '../lock/endpoints.js';
+import type { LockSocket } from '../lock/lock-socket.js';
+import { isHeld, noListenerMessage } from '../lock/probe.js';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_ARG_BYTES, DEFAULT_MAX_UNAUTHENTICATED, LIBRARY_VERSION } from './constants.js';
 import { debug } from './debug.js';
 import { secretKey } from './keys.js';
-import { awaitRelease, forward, queryStatus, type Gone, type Peer } from './launcher.js';
+import { claim } from './claim.js';
+import { queryStatus, type Peer } from './launcher.js';
 import { resolveOptions, resolveStatusOptions, type Settings, type SingleInstanceOptions, type StatusOptions } from './options.js';
 import { Holder } from './primary.js';
 import { loadOrCreateSecretSync, secretFollower } from './secret.js';
@@ -20,7 +23,7 @@ export type { SingleInstanceOptions, StatusOptions } from './options.js';
 
 /** The secret of `appId` as a key, read (or created) now: what a launcher proves itself with. */
 function readKey(appId: string, dir: string | undefined): KeyObject {
-  return secretKey(dir === undefined ? loadOrCreateSecretSync(appId) : loadOrCreateSecretSync(appId, dir));
+  return secretKey(loadOrCreateSecretSync(appId, dir));
 }
 
 /**
@@ -29,7 +32,7 @@ function readKey(appId: string, dir: string | undefined): KeyObject {
  * last secret read still serves the launches that know it.
  */
 function followKey(appId: string, dir: string | undefined): () => KeyObject {
-  const follow = dir === undefined ? secretFollower(appId) : secretFollower(appId, dir);
+  const follow = secretFollower(appId, dir);
   let last: { secret: Buffer; key: KeyObject } | undefined;
   return () => {
     let secret: Buffer;
@@ -45,21 +48,14 @@ function followKey(appId: string, dir: string | undefined): () => KeyObject {
   };
 }
 
-/**
- * Pauses between attempts, 2, 4, 8, … ms: short first, because a holder that was just killed is
- * usually gone within a few ms (its socket may still accept, then reset), and long enough in
- * sum (~250 ms over DEFAULT_RETRIES) to cover the kernel's teardown on a loaded machine.
- */
-function backoff(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(2 * 2 ** attempt, 200)));
-}
-
 interface Init {
   isPrimary: boolean;
   reply: LaunchReply | undefined;
   holderPid: number;
   appId: string;
-  lock: LockSocket;
+  /** The lock's address and port: the one taken, or the one the launch was forwarded to. */
+  endpoint: LockEndpoint;
+  lock: LockSocket | undefined;
   holder: Holder | undefined;
 }
 
@@ -95,10 +91,10 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
     this.isPrimary = init.isPrimary;
     this.reply = init.reply;
     this.holderPid = init.holderPid;
-    this.addr = init.lock.addr;
-    this.port = init.lock.port;
+    this.addr = init.endpoint.addr;
+    this.port = init.endpoint.port;
     this.appId = init.appId;
-    this.#lock = init.isPrimary ? init.lock : undefined;
+    this.#lock = init.lock;
     this.#holder = init.holder;
     const holder = init.holder;
     if (holder) {
@@ -162,41 +158,29 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
 export async function requestSingleInstance(options: SingleInstanceOptions): Promise<SingleInstance> {
   const s = resolveOptions(options);
   let holder: Holder | undefined;
-  const lock = new LockSocket({ port: options.port, addr: options.addr, keepAlive: s.keepAlive, onConnection: (socket) => holder?.handleConnection(socket) });
-  const peer: Peer = { addr: lock.addr, port: lock.port, appId: s.appId, maxFrameBytes: s.maxFrameBytes, maxArgBytes: s.maxArgBytes, handshakeTimeout: s.handshakeTimeout };
-  // The lock needs no secret: a primary reads it when the first launcher arrives, a launcher
-  // before its first attempt to forward.
+  // The lock needs no secret: a primary reads it when the first launcher comes, a launcher before
+  // its first attempt to forward.
   let secret: KeyObject | undefined;
-  let lastGone: Gone | undefined;
-  for (let attempt = 0; attempt <= s.retries; attempt++) {
-    if (attempt > 0) await backoff(attempt - 1);
-    if (await lock.tryLock()) {
-      debug('primary on %s', formatEndpoint(lock.addr, lock.port));
-      let instance: SingleInstance | undefined;
-      holder = primaryHolder(s, lock, (error) => {
-        if (instance && instance.listenerCount('error') > 0) instance.emit('error', error);
-      });
-      instance = new SingleInstance({ isPrimary: true, reply: undefined, holderPid: process.pid, appId: s.appId, lock, holder });
-      return instance;
-    }
-    secret ??= readKey(s.appId, s.secretDir);
-    if (s.waitForRelease) {
-      const waited = await awaitRelease({ ...peer, secret });
-      if (waited.kind === 'released') attempt = -1; // a release starts a fresh round of attempts
-      else lastGone = waited;
-      continue;
-    }
-    const forwarded = await forward({ ...peer, secret, argv: s.argv, cwd: s.cwd, data: s.data, env: s.env, replyTimeout: s.replyTimeout, onProven: s.onProven, onDelivered: s.onDelivered });
-    if (forwarded.kind === 'replied') {
-      return new SingleInstance({ isPrimary: false, reply: forwarded.reply, holderPid: forwarded.holderPid, appId: s.appId, lock, holder: undefined });
-    }
-    debug('holder gone (%s), trying the lock again', forwarded.refused ? 'refused' : 'closed');
-    lastGone = forwarded;
+  const claimed = await claim({
+    s,
+    endpoints: s.endpoints,
+    // Until the holder serves (the instant the lock is taken, or after a look at the later
+    // endpoints), a connection is closed before any byte: its launcher tries again.
+    onConnection: (socket) => (holder ? holder.handleConnection(socket) : socket.destroy()),
+    secret: () => (secret ??= readKey(s.appId, s.secretDir)),
+  });
+  if (claimed.kind === 'replied') {
+    const { reply, holderPid, endpoint } = claimed;
+    return new SingleInstance({ isPrimary: false, reply, holderPid, appId: s.appId, endpoint, lock: undefined, holder: undefined });
   }
-  const where = formatEndpoint(lock.addr, lock.port);
-  throw lastGone?.refused === false
-    ? new LockSocketError(ErrorCode.EFOREIGN, `${where} is held, but whatever holds it closes connections without a handshake`)
-    : new LockSocketError(ErrorCode.ERETRIES, `${where} kept changing hands: neither locked nor reached after ${s.retries + 1} attempts`);
+  const { lock } = claimed;
+  debug('primary on %s', formatEndpoint(lock.addr, lock.port));
+  let instance: SingleInstance | undefined;
+  holder = primaryHolder(s, lock, (error) => {
+    if (instance && instance.listenerCount('error') > 0) instance.emit('error', error);
+  });
+  instance = new SingleInstance({ isPrimary: true, reply: undefined, holderPid: process.pid, appId: s.appId, endpoint: lock, lock, holder });
+  return instance;
 }
 
 function primaryHolder(s: Settings, lock: LockSocket, onHandlerError: (error: unknown) => void): Holder {
@@ -231,13 +215,30 @@ function primaryHolder(s: Settings, lock: LockSocket, onHandlerError: (error: un
  */
 export async function instanceStatus(options: StatusOptions): Promise<HolderStatus | undefined> {
   const s = resolveStatusOptions(options);
-  // Built for its checks: a status query connects without taking the lock, but must never reach
-  // beyond loopback either.
-  const lock = new LockSocket({ port: options.port, addr: options.addr });
   const secret = s.appId === '' ? undefined : readKey(s.appId, s.secretDir);
-  const peer: Peer = { addr: lock.addr, port: lock.port, appId: s.appId, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxArgBytes: DEFAULT_MAX_ARG_BYTES, handshakeTimeout: s.handshakeTimeout };
-  const answer = await queryStatus(peer, secret);
-  if (answer.kind === 'status') return answer.status;
-  if (answer.refused) return undefined;
-  throw new LockSocketError(ErrorCode.EFOREIGN, `${formatEndpoint(lock.addr, lock.port)} closed the connection without a handshake`);
+  const single = s.endpoints.length === 1;
+  for (const endpoint of s.endpoints) {
+    const where = formatEndpoint(endpoint.addr, endpoint.port);
+    const peer: Peer = { ...endpoint, appId: s.appId, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, maxArgBytes: DEFAULT_MAX_ARG_BYTES, handshakeTimeout: s.handshakeTimeout };
+    let answer: Awaited<ReturnType<typeof queryStatus>>;
+    try {
+      answer = await queryStatus(peer, secret);
+    } catch (error) {
+      // Derived ports: a holder that is not this app's is somebody else on one of its ports.
+      if (single || !(error instanceof LockSocketError) || (error.code !== ErrorCode.EFOREIGN && error.code !== ErrorCode.EVERSION)) throw error;
+      continue;
+    }
+    if (answer.kind === 'status') {
+      if (single || answer.status.verified) return answer.status;
+      continue;
+    }
+    if (!answer.refused) {
+      if (single) throw new LockSocketError(ErrorCode.EFOREIGN, `${where} closed the connection without a handshake`);
+      continue;
+    }
+    // Refused: free, or held by a socket that accepts nothing; only a listen tells them apart
+    // (it takes the lock for a moment when it is free: see isHeld).
+    if (single && (await isHeld(endpoint.port, endpoint.addr))) throw new LockSocketError(ErrorCode.ENOLISTENER, noListenerMessage(endpoint.addr, endpoint.port));
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@
  * checked before any I/O, and a wrong one is EINVALIDOPTION (or the lock's own EINVALIDPORT,
  * EINVALIDADDR, ENOTLOOPBACK), never a surprise later — after a launch was delivered, say.
  */
+import { lockEndpoints, type LockEndpoint } from '../lock/endpoints.js';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -19,12 +20,21 @@ import {
 import type { Delivery, JsonValue } from './types.js';
 
 export interface SingleInstanceOptions {
-  /** The lock's port (below 32768, see the README). */
-  port: number;
   /** Names the app: a holder only talks to launches of the same appId, and the secret is per appId. */
   appId: string;
-  /** Loopback address of the lock; default: per user (see `defaultAddress`). */
+  /**
+   * The lock's port (below 32768). Default: derived from the appId (and, where the address cannot
+   * tell users apart, the user), with alternatives (docs/addresses.md).
+   */
+  port?: number;
+  /** Loopback address of the lock, shared by every user who names it; default: per user (see `lockEndpoints`). */
   addr?: string;
+  /**
+   * How many alternative ports follow the first, tried in the same order by every instance when
+   * an unrelated program sits on one. Default `ALTERNATIVE_PORTS` when the port is derived, 0 when
+   * it is given.
+   */
+  alternatives?: number;
   /** The command line to forward; default `process.argv`. */
   argv?: string[];
   /** The working directory to forward; default `process.cwd()`. */
@@ -65,7 +75,8 @@ export interface SingleInstanceOptions {
 }
 
 export interface StatusOptions {
-  port: number;
+  /** The lock's port; default: derived from `appId`, as for `requestSingleInstance`. */
+  port?: number;
   addr?: string;
   /** With an appId the holder must prove itself (`verified`); without, its answer is unverified. */
   appId?: string;
@@ -73,9 +84,11 @@ export interface StatusOptions {
   handshakeTimeout?: number;
 }
 
-/** Everything `requestSingleInstance` needs, checked; the lock's port and address stay with the lock. */
+/** Everything `requestSingleInstance` needs, checked. */
 export interface Settings {
   appId: string;
+  /** Where the lock may be, in the order every instance tries them. */
+  endpoints: LockEndpoint[];
   argv: string[];
   cwd: string;
   data: JsonValue | undefined;
@@ -98,6 +111,7 @@ export interface Settings {
 
 export interface StatusSettings {
   appId: string;
+  endpoints: LockEndpoint[];
   secretDir: string | undefined;
   handshakeTimeout: number;
 }
@@ -172,8 +186,10 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
   }
   const retries = o['retries'] ?? DEFAULT_RETRIES;
   if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) throw invalid('retries must be a non-negative integer');
+  const appId = appIdOf(o['appId']);
   return {
-    appId: appIdOf(o['appId']),
+    appId,
+    endpoints: endpointsOf(appId, o),
     argv: [...argv],
     cwd: string(o['cwd'], 'cwd') ?? process.cwd(),
     data,
@@ -194,10 +210,26 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
   };
 }
 
+/** The lock's endpoints: port, address and alternatives checked here, once (lockEndpoints). */
+function endpointsOf(appId: string, o: Record<string, unknown>): LockEndpoint[] {
+  const { port, addr, alternatives } = o as { port?: number; addr?: string; alternatives?: number };
+  return lockEndpoints({
+    appId,
+    ...(port === undefined ? {} : { port }),
+    ...(addr === undefined ? {} : { addr }),
+    ...(alternatives === undefined ? {} : { alternatives }),
+  });
+}
+
 export function resolveStatusOptions(options: StatusOptions): StatusSettings {
   const o = object(options);
+  const appId = o['appId'] === undefined ? '' : appIdOf(o['appId']);
+  if (appId === '' && o['port'] === undefined) throw invalid('instanceStatus needs a port, or an appId to derive it from');
   return {
-    appId: o['appId'] === undefined ? '' : appIdOf(o['appId']),
+    appId,
+    // Without an appId the port is given, and the first endpoint of a given port does not depend
+    // on the appId (docs/addresses.md): any name gives the same one.
+    endpoints: endpointsOf(appId || 'status', o),
     secretDir: string(o['secretDir'], 'secretDir'),
     handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
   };

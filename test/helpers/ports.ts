@@ -42,6 +42,7 @@ const FILES = [
   'examples/demo.test.js',
   'example-app/app.test.js',
   'lock/probe.test.js',
+  'main/claim.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
