@@ -20,7 +20,7 @@ import { formatEndpoint } from '../lock/address.js';
 import { LockSocket } from '../lock/lock-socket.js';
 import { isHeld, noListenerMessage } from '../lock/probe.js';
 import { debug } from './debug.js';
-import { awaitRelease, forward, queryStatus, type Peer } from './launcher.js';
+import { awaitRelease, forward, queryStatus, type ForwardRequest, type Peer } from './launcher.js';
 import type { Settings } from './options.js';
 import type { LaunchReply } from './types.js';
 
@@ -32,7 +32,7 @@ export type Claimed =
 type AtEndpoint = Claimed | { kind: 'foreign'; error: LockSocketError };
 
 /** Codes that prove a holder is not this user's instance of this app: the walk steps past it. */
-const NOT_OURS: ReadonlySet<LockSocketErrorCode> = new Set([ErrorCode.EFOREIGN, ErrorCode.EAUTH, ErrorCode.ENOLISTENER]);
+export const NOT_OURS: ReadonlySet<LockSocketErrorCode> = new Set([ErrorCode.EFOREIGN, ErrorCode.EAUTH, ErrorCode.ENOLISTENER]);
 
 export interface ClaimOptions {
   s: Settings;
@@ -50,6 +50,12 @@ export interface ClaimOptions {
  */
 export function backoff(attempt: number, cap = 200): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(2 * 2 ** attempt, cap)));
+}
+
+/** What forward() needs for a launch of `s` to `peer`. */
+export function forwardRequest(s: Settings, peer: Peer, secret: KeyObject): ForwardRequest {
+  const { argv, cwd, data, env, replyTimeout, onProven, onDelivered, stdin } = s;
+  return { ...peer, secret, argv, cwd, data, env, replyTimeout, onProven, onDelivered, stdin, stdout: s.stdout ?? process.stdout, stderr: s.stderr ?? process.stderr };
 }
 
 export function peerAt(s: Settings, endpoint: LockEndpoint): Peer {
@@ -95,7 +101,7 @@ async function claimAt(o: ClaimOptions, endpoint: LockEndpoint, last: boolean): 
     try {
       outcome = s.waitForRelease
         ? await awaitRelease({ ...peer, secret: o.secret() })
-        : await forward({ ...peer, secret: o.secret(), argv: s.argv, cwd: s.cwd, data: s.data, env: s.env, replyTimeout: s.replyTimeout, onProven: s.onProven, onDelivered: s.onDelivered });
+        : await forward(forwardRequest(s, peer, o.secret()));
     } catch (error) {
       if (!(error instanceof LockSocketError) || !NOT_OURS.has(error.code)) throw error;
       return notOurs(lock, last, s.waitForRelease, error);

@@ -27,7 +27,7 @@ export const FrameType = {
 
 /** Message types inside a SEALED frame (the first byte of its plaintext). */
 export const SealedType = {
-  /** launcher → holder: { argv, cwd, data?, env, pid, maxFrameBytes } */
+  /** launcher → holder: { argv, cwd, data?, env, pid, maxFrameBytes, output, input } */
   LAUNCH: 3,
   /** holder → launcher: { queued } — the launch is delivered (handed to a handler or queued) */
   ACCEPTED: 5,
@@ -37,6 +37,12 @@ export const SealedType = {
   ERROR: 7,
   /** holder → waiting launcher: {} — the lock is being released now */
   RELEASED: 8,
+  /** holder → launcher: one byte, 1 (stdout) or 2 (stderr), then the bytes written (launch-io.ts) */
+  OUTPUT: 10,
+  /** either way: u32 — room for that many more bytes of OUTPUT (to the holder) or INPUT (to the launcher) */
+  WINDOW: 11,
+  /** launcher → holder: bytes of the launcher's stdin; none: its end */
+  INPUT: 12,
 } as const;
 
 export type FrameTypeValue = (typeof FrameType)[keyof typeof FrameType];

@@ -1,16 +1,18 @@
 /**
  * One connection to the holder, as an explicit state machine (the style of ws's receiver):
  *
- *   HELLO ──► FINISHED ──► LAUNCH ──► ANSWERING ──► DONE
- *     │           └──────► WAITING ──────────────► DONE
- *     └─ status ─────────────────────────────────► DONE
+ *   HELLO ──► FINISHED ──► LAUNCH ──► ANSWERING ──► REPLYING ──► DONE
+ *     │           └──────► WAITING ───────────────────────────► DONE
+ *     └─ status ──────────────────────────────────────────────► DONE
  *
  * - HELLO: nothing is known about the peer; frames are capped at MAX_HANDSHAKE_FRAME_BYTES. A
  *   HELLO gets the CHALLENGE, which carries the holder's proof: the holder proves itself first.
  * - FINISHED: the launcher owes its proof, still under the small cap. Once it is verified the
  *   peer is proven, and only then may it send a frame of up to maxFrameBytes.
  * - LAUNCH: the sealed launch, opened (authenticated) before a byte of it is parsed.
- * - ANSWERING: the launch is with the app (or queued); `reply()` sends the sealed REPLY.
+ * - ANSWERING: the launch is with the app (or queued). Its output goes to the launcher, its
+ *   stdin comes from it (launch-io.ts: WINDOW and INPUT messages are read in this stage).
+ * - REPLYING: `reply()` was called; the REPLY follows the output still on its way.
  * - WAITING: a launcher waits for the release; the holder sends a sealed RELEASED.
  * - DONE: the last frame is out; the launcher closes first (see `linger`).
  *
@@ -24,14 +26,16 @@ import type { KeyObject } from 'node:crypto';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import { LINGER_MS, MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
 import { debug } from './debug.js';
-import { FrameDecoder, FrameType, SealedType, type Frame } from './frame.js';
+import { FrameDecoder, FrameType, SealedType, type Frame, type SealedTypeValue } from './frame.js';
 import { deriveKeys, nonce, proofMatches, transcriptHash, type Keys } from './keys.js';
 import {
   acceptedPayload,
   challengeBody,
   decodeFinished,
   decodeHello,
+  decodeInput,
   decodeLaunch,
+  decodeWindow,
   encodeChallenge,
   encodeClearError,
   errorPayload,
@@ -39,16 +43,18 @@ import {
   RELEASED_PAYLOAD,
   replyPayload,
   type Hello,
-  type LaunchMessage,
   type Limits,
 } from './messages.js';
+import { LaunchIO } from './launch-io.js';
 import { Opener, SEAL_OVERHEAD, Sealer } from './seal.js';
+import type { Launch } from './types.js';
 
 export const Stage = {
   HELLO: 'hello',
   FINISHED: 'finished',
   LAUNCH: 'launch',
   ANSWERING: 'answering',
+  REPLYING: 'replying',
   WAITING: 'waiting',
   DONE: 'done',
 } as const;
@@ -76,7 +82,7 @@ export interface Host {
   /** The peer proved itself: it no longer counts as unproven. */
   proven(connection: Connection): void;
   /** A proven launch: hand it to the app or queue it. */
-  launch(connection: Connection, launch: LaunchMessage): void;
+  launch(connection: Connection, launch: Launch): void;
   /** A proven waiter: tell it when the lock is released. */
   wait(connection: Connection): void;
   /** The connection is no longer served (its last frame is out, or it is gone). */
@@ -92,8 +98,10 @@ export class Connection {
   #hello: Hello | undefined;
   #keys: Keys | undefined;
   #sealer: Sealer | undefined;
-  /** The largest reply payload the launcher accepts (set by its LAUNCH). */
-  #maxReplyBytes = 0;
+  #opener: Opener | undefined;
+  #io: LaunchIO | undefined;
+  /** The largest message payload the launcher accepts (set by its LAUNCH). */
+  #maxPayloadBytes = 0;
 
   constructor(socket: Socket, host: Host) {
     this.socket = socket;
@@ -115,6 +123,7 @@ export class Connection {
     socket.on('close', () => {
       clearTimeout(this.#timer);
       this.#stage = Stage.DONE;
+      this.#io?.close();
       this.#host.finished(this);
     });
   }
@@ -135,25 +144,19 @@ export class Connection {
   }
 
   #onData(chunk: Buffer): void {
-    switch (this.#stage) {
-      case Stage.HELLO:
-      case Stage.FINISHED:
-      case Stage.LAUNCH:
-        break;
-      case Stage.WAITING:
-        // Nothing may follow a wait: a waiter that talks is dropped.
-        this.destroy();
-        return;
-      default:
-        // ANSWERING: bytes after a launch are ignored (its reply is still owed). DONE: discarded
-        // until the peer closes.
-        return;
+    if (this.#stage === Stage.WAITING) {
+      // Nothing may follow a wait: a waiter that talks is dropped.
+      this.destroy();
+      return;
     }
+    // DONE: discarded until the peer closes.
+    if (this.#stage === Stage.DONE) return;
     this.#decoder.write(chunk);
     try {
       for (let frame = this.#decoder.read(); frame; frame = this.#decoder.read()) {
         this.#onFrame(frame);
-        if (this.#stage !== Stage.FINISHED && this.#stage !== Stage.LAUNCH) break;
+        const stage = this.#stage as StageValue; // changed by #onFrame
+        if (stage === Stage.WAITING || stage === Stage.DONE) break;
       }
     } catch (error) {
       const e = error instanceof LockSocketError ? error : new LockSocketError(ErrorCode.EBADMESSAGE, String(error));
@@ -170,6 +173,9 @@ export class Connection {
         return this.#onFinished(frame);
       case Stage.LAUNCH:
         return this.#onLaunch(frame);
+      case Stage.ANSWERING:
+      case Stage.REPLYING:
+        return this.#onStream(frame);
       default:
         throw new LockSocketError(ErrorCode.EBADMESSAGE, `unexpected frame in stage ${this.#stage}`);
     }
@@ -200,6 +206,7 @@ export class Connection {
       throw new LockSocketError(ErrorCode.EAUTH, "the launcher's proof is wrong: it does not know this user's secret, or the handshake was changed in transit");
     }
     this.#host.proven(this);
+    this.#opener = new Opener(keys.launcherKey);
     if ((this.#hello as Hello).op === Op.WAIT) {
       clearTimeout(this.#timer);
       this.#stage = Stage.WAITING;
@@ -212,22 +219,52 @@ export class Connection {
   }
 
   #onLaunch(frame: Frame): void {
-    const opened = new Opener((this.#keys as Keys).launcherKey).open(frame);
-    if (opened.type !== SealedType.LAUNCH) throw new LockSocketError(ErrorCode.EBADMESSAGE, `expected a LAUNCH, got message type ${opened.type}`);
-    const launch = decodeLaunch(opened, this.#host.settings.limits);
+    const s = this.#host.settings;
+    const message = decodeLaunch((this.#opener as Opener).open(frame), s.limits);
     clearTimeout(this.#timer);
-    this.#maxReplyBytes = Math.min(launch.maxFrameBytes, this.#host.settings.maxFrameBytes) - SEAL_OVERHEAD;
+    this.#maxPayloadBytes = Math.min(message.maxFrameBytes, s.maxFrameBytes) - SEAL_OVERHEAD;
     this.#stage = Stage.ANSWERING;
     // ACCEPTED and a reply that follows at once must not wait for each other's ACK (Nagle plus
     // the launcher's delayed ACK would hold the REPLY back by up to 40 ms).
     this.socket.setNoDelay(true);
+    const io = new LaunchIO({
+      outputWindow: message.output,
+      input: message.input,
+      maxPayloadBytes: this.#maxPayloadBytes,
+      maxBufferedOutput: s.maxFrameBytes,
+      send: (type, payload) => this.#send(type, payload),
+      fail: (error) => this.fail(error),
+    });
+    this.#io = io;
+    const launch = { argv: message.argv, cwd: message.cwd, data: message.data, env: message.env, pid: message.pid } as Launch;
+    Object.defineProperties(launch, { stdout: { value: io.stdout }, stderr: { value: io.stderr }, stdin: { value: io.stdin } });
     this.#host.launch(this, launch);
+  }
+
+  /** WINDOW and INPUT while the launch runs. */
+  #onStream(frame: Frame): void {
+    const message = (this.#opener as Opener).open(frame);
+    const io = this.#io as LaunchIO;
+    switch (message.type) {
+      case SealedType.WINDOW:
+        return io.window(decodeWindow(message));
+      case SealedType.INPUT:
+        return io.input(decodeInput(message));
+      default:
+        throw new LockSocketError(ErrorCode.EBADMESSAGE, `unexpected message type ${message.type} while the launch runs`);
+    }
+  }
+
+  #send(type: SealedTypeValue, payload: Uint8Array): void {
+    if (this.#stage === Stage.DONE) return;
+    this.socket.write((this.#sealer as Sealer).seal(type, payload));
   }
 
   /** The launch reached the app (`queued`: it waits for a handler). */
   accepted(queued: boolean): void {
     if (this.#stage !== Stage.ANSWERING) return;
-    this.socket.write((this.#sealer as Sealer).seal(SealedType.ACCEPTED, acceptedPayload(queued)));
+    this.#send(SealedType.ACCEPTED, acceptedPayload(queued));
+    this.#io?.start();
   }
 
   /**
@@ -240,13 +277,18 @@ export class Connection {
     if (this.#stage !== Stage.ANSWERING) return false;
     let payload: Buffer;
     try {
-      payload = replyPayload(value, this.#host.settings.limits.maxArgBytes, this.#maxReplyBytes);
+      payload = replyPayload(value, this.#host.settings.limits.maxArgBytes, this.#maxPayloadBytes);
     } catch (error) {
       this.fail(new LockSocketError(ErrorCode.EHANDLER, `the holder's reply could not be sent: ${(error as Error).message}`));
       throw error;
     }
-    this.socket.write((this.#sealer as Sealer).seal(SealedType.REPLY, payload));
-    this.#done();
+    this.#stage = Stage.REPLYING;
+    // The output written before the reply reaches the launcher first.
+    (this.#io as LaunchIO).whenFlushed(() => {
+      if (this.#stage !== Stage.REPLYING) return;
+      this.#send(SealedType.REPLY, payload);
+      this.#done();
+    });
     return true;
   }
 
@@ -263,6 +305,7 @@ export class Connection {
    */
   fail(error: LockSocketError): void {
     if (this.#stage === Stage.DONE || this.socket.destroyed) return;
+    this.#io?.close();
     const unproven = this.#stage === Stage.HELLO || this.#stage === Stage.FINISHED;
     const sealer = this.#stage === Stage.HELLO ? undefined : this.#sealer;
     this.socket.write(sealer ? sealer.seal(SealedType.ERROR, errorPayload(error.code, error.message)) : encodeClearError(error.code, error.message));
@@ -284,6 +327,7 @@ export class Connection {
   #done(): void {
     clearTimeout(this.#timer);
     this.#stage = Stage.DONE;
+    this.#io?.close();
     this.#host.finished(this);
     const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
     linger.unref();

@@ -4,6 +4,7 @@
  */
 export * from '../lock/index.js';
 export { requestSingleInstance, instanceStatus, SingleInstance } from './instance.js';
+export { forwardLaunch } from './forward.js';
 export type { SingleInstanceOptions, StatusOptions } from './instance.js';
 export type { Delivery, HolderStatus, JsonValue, Launch, LaunchReply, ReplyFunction, SecondInstanceListener } from './types.js';
 export { defaultSecretDir, secretPath } from './secret.js';

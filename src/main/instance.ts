@@ -16,15 +16,10 @@ import { claim } from './claim.js';
 import { queryStatus, type Peer } from './launcher.js';
 import { resolveOptions, resolveStatusOptions, type Settings, type SingleInstanceOptions, type StatusOptions } from './options.js';
 import { Holder } from './primary.js';
-import { loadOrCreateSecretSync, secretFollower } from './secret.js';
+import { readKey, secretFollower } from './secret.js';
 import type { HolderStatus, Launch, LaunchReply, ReplyFunction, SecondInstanceListener } from './types.js';
 
 export type { SingleInstanceOptions, StatusOptions } from './options.js';
-
-/** The secret of `appId` as a key, read (or created) now: what a launcher proves itself with. */
-function readKey(appId: string, dir: string | undefined): KeyObject {
-  return secretKey(loadOrCreateSecretSync(appId, dir));
-}
 
 /**
  * For a holder: the current secret as a key, read again only when its file changed (deleted and

@@ -9,6 +9,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { KeyObject } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
 import { formatEndpoint } from '../lock/address.js';
 import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
 import { MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
@@ -19,6 +20,8 @@ import {
   decodeAccepted,
   decodeChallenge,
   decodeError,
+  decodeOutput,
+  decodeWindow,
   decodeReleased,
   decodeReply,
   encodeFinished,
@@ -28,6 +31,7 @@ import {
   type Challenge,
   type OpValue,
 } from './messages.js';
+import { LauncherIO, OUTPUT_WINDOW } from './launcher-io.js';
 import { Opener, SEAL_OVERHEAD, Sealer, type Opened } from './seal.js';
 import type { Delivery, HolderStatus, JsonValue, LaunchReply } from './types.js';
 
@@ -54,6 +58,10 @@ export interface ForwardRequest extends Peer {
   data: JsonValue | undefined;
   env: Record<string, string>;
   replyTimeout: number;
+  /** Where the holder's output goes, and the stdin sent to it (none: the holder's `launch.stdin` ends at once). */
+  stdout: Writable;
+  stderr: Writable;
+  stdin: Readable | undefined;
   onProven: ((holder: { holderPid: number }) => void) | undefined;
   onDelivered: ((delivery: Delivery) => void) | undefined;
 }
@@ -269,7 +277,7 @@ export async function forward(request: ForwardRequest): Promise<{ kind: 'replied
     const sealer = new Sealer(keys.launcherKey);
     const opener = new Opener(keys.holderKey);
     talk.decoder.maxFrameBytes = request.maxFrameBytes;
-    const launch = launchPayload({ ...request, pid: process.pid });
+    const launch = launchPayload({ ...request, pid: process.pid, output: OUTPUT_WINDOW, input: request.stdin !== undefined });
     talk.send(Buffer.concat([encodeFinished(keys.launcherProof), sealer.seal(SealedType.LAUNCH, launch)]));
     // From here on the launch may have reached the holder: until it says ACCEPTED (or refuses, in
     // a sealed ERROR) nothing can tell whether it ran, so every failure is EINDOUBT, never retried.
@@ -285,18 +293,39 @@ export async function forward(request: ForwardRequest): Promise<{ kind: 'replied
     debug('launch accepted by pid %d (queued: %s)', challenge.pid, queued);
     request.onDelivered?.({ holderPid: challenge.pid, queued });
     const replyDeadline = request.replyTimeout === Infinity ? Infinity : Date.now() + request.replyTimeout;
-    const replied = await answer(talk, opener, replyDeadline);
-    switch (replied.kind) {
-      case 'message':
-        if (replied.message.type === SealedType.ERROR) throw holderError(replied.message);
-        return { kind: 'replied', reply: decodeReply(replied.message, request.maxArgBytes), holderPid: challenge.pid };
-      case 'timeout':
-        throw fail(ErrorCode.EREPLYTIMEOUT, `the holder accepted the launch but did not reply within ${request.replyTimeout} ms`);
-      case 'closed':
-        throw fail(ErrorCode.ECLOSED, 'the holder accepted the launch, then closed the connection before replying');
-      case 'failed':
-        if (replied.error instanceof LockSocketError) throw fail(replied.error.code, `the launch was delivered, but its reply failed: ${replied.error.message}`, replied.error);
-        throw fail(ErrorCode.ECLOSED, `the holder accepted the launch, then the connection failed before the reply: ${replied.error.message}`, replied.error);
+    const io = new LauncherIO({ stdout: request.stdout, stderr: request.stderr, stdin: request.stdin, send: (type, payload) => talk.send(sealer.seal(type, payload)) });
+    try {
+      for (;;) {
+        const replied = await answer(talk, opener, replyDeadline);
+        switch (replied.kind) {
+          case 'message': {
+            const message = replied.message;
+            if (message.type === SealedType.OUTPUT) {
+              const { fd, bytes } = decodeOutput(message);
+              io.output(fd, bytes);
+              continue;
+            }
+            if (message.type === SealedType.WINDOW) {
+              io.window(decodeWindow(message));
+              continue;
+            }
+            if (message.type === SealedType.ERROR) throw holderError(message);
+            const reply = decodeReply(message, request.maxArgBytes);
+            // The holder's output is written out before the launch resolves with its reply.
+            await io.flushed();
+            return { kind: 'replied', reply, holderPid: challenge.pid };
+          }
+          case 'timeout':
+            throw fail(ErrorCode.EREPLYTIMEOUT, `the holder accepted the launch but did not reply within ${request.replyTimeout} ms`);
+          case 'closed':
+            throw fail(ErrorCode.ECLOSED, 'the holder accepted the launch, then closed the connection before replying');
+          case 'failed':
+            if (replied.error instanceof LockSocketError) throw fail(replied.error.code, `the launch was delivered, but its reply failed: ${replied.error.message}`, replied.error);
+            throw fail(ErrorCode.ECLOSED, `the holder accepted the launch, then the connection failed before the reply: ${replied.error.message}`, replied.error);
+        }
+      }
+    } finally {
+      io.close();
     }
   } finally {
     talk.close();

@@ -15,7 +15,7 @@ import { MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, NONCE_BYTES, PROTOCOL_VERSION } 
 import { encodeFrame, FrameType, SealedType, type Frame } from './frame.js';
 import { PROOF_BYTES } from './keys.js';
 import type { Opened } from './seal.js';
-import type { JsonValue, LaunchReply } from './types.js';
+import type { JsonValue, LaunchData, LaunchReply } from './types.js';
 
 export const Op = { LAUNCH: 'launch', WAIT: 'wait', STATUS: 'status' } as const;
 export type OpValue = (typeof Op)[keyof typeof Op];
@@ -42,14 +42,13 @@ export interface Challenge extends HolderInfo {
   proof: Buffer | undefined;
 }
 
-export interface LaunchMessage {
-  argv: string[];
-  cwd: string;
-  data: JsonValue | undefined;
-  env: Record<string, string>;
-  pid: number;
+export interface LaunchMessage extends LaunchData {
   /** The largest frame the launcher accepts: the holder's reply must fit in it. */
   maxFrameBytes: number;
+  /** The first output window: bytes of OUTPUT the launcher takes before it grants more. */
+  output: number;
+  /** Whether the launcher sends its stdin (INPUT messages, within the windows the holder grants). */
+  input: boolean;
 }
 
 export interface ErrorMessage {
@@ -106,7 +105,7 @@ export function encodeClearError(code: LockSocketErrorCode, message: string): Bu
 }
 
 export function launchPayload(m: LaunchMessage): Buffer {
-  const body: Record<string, unknown> = { argv: m.argv, cwd: m.cwd, env: m.env, pid: m.pid, maxFrameBytes: m.maxFrameBytes };
+  const body: Record<string, unknown> = { argv: m.argv, cwd: m.cwd, env: m.env, pid: m.pid, maxFrameBytes: m.maxFrameBytes, output: m.output, input: m.input };
   if (m.data !== undefined) body['data'] = m.data;
   return json(body);
 }
@@ -120,6 +119,13 @@ export function errorPayload(code: LockSocketErrorCode, message: string): Buffer
 }
 
 export const RELEASED_PAYLOAD = json({});
+
+/** A WINDOW: room for `bytes` more. */
+export function windowPayload(bytes: number): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(bytes, 0);
+  return payload;
+}
 
 /**
  * A handler's reply, checked and encoded, ready to seal; throws before anything is sent:
@@ -206,6 +212,12 @@ function bytes(o: Record<string, unknown>, key: string, length: number): Buffer 
   return b;
 }
 
+function boolean(o: Record<string, unknown>, key: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw bad(`${key} must be a boolean`);
+  return v;
+}
+
 function integer(o: Record<string, unknown>, key: string, min: number, max: number): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -277,14 +289,14 @@ export function decodeLaunch(message: Opened, limits: Limits): LaunchMessage {
     env: { ...cleanEnv },
     pid: integer(o, 'pid', 0, 2 ** 32),
     maxFrameBytes: integer(o, 'maxFrameBytes', 0, 2 ** 32),
+    output: integer(o, 'output', 0, 2 ** 32 - 1),
+    input: boolean(o, 'input'),
   };
 }
 
 export function decodeAccepted(message: Opened): { queued: boolean } {
   expectType(message.type, SealedType.ACCEPTED, 'ACCEPTED');
-  const o = object(message.payload);
-  if (typeof o['queued'] !== 'boolean') throw bad('queued must be a boolean');
-  return { queued: o['queued'] };
+  return { queued: boolean(object(message.payload), 'queued') };
 }
 
 /** Validates a reply, from a handler (before sending) or off the wire (after receiving). */
@@ -311,6 +323,25 @@ export function decodeReply(message: Opened, maxArgBytes: number): LaunchReply {
     if (cause instanceof LockSocketError && cause.code === ErrorCode.EINVALIDOPTION) throw bad(cause.message);
     throw cause;
   }
+}
+
+/** An OUTPUT: which of the launcher's streams (1 stdout, 2 stderr), and the bytes. */
+export function decodeOutput(message: Opened): { fd: 1 | 2; bytes: Buffer } {
+  expectType(message.type, SealedType.OUTPUT, 'OUTPUT');
+  const fd = message.payload[0];
+  if (fd !== 1 && fd !== 2) throw bad('OUTPUT must name stream 1 (stdout) or 2 (stderr)');
+  return { fd, bytes: message.payload.subarray(1) };
+}
+
+export function decodeWindow(message: Opened): number {
+  expectType(message.type, SealedType.WINDOW, 'WINDOW');
+  if (message.payload.length !== 4) throw bad('WINDOW must carry 4 bytes');
+  return message.payload.readUInt32BE(0);
+}
+
+export function decodeInput(message: Opened): Buffer {
+  expectType(message.type, SealedType.INPUT, 'INPUT');
+  return message.payload;
 }
 
 export function decodeReleased(message: Opened): void {

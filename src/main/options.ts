@@ -17,6 +17,7 @@ import {
   MAX_APP_ID_BYTES,
   MAX_HANDSHAKE_FRAME_BYTES,
 } from './constants.js';
+import type { Readable, Writable } from 'node:stream';
 import type { Delivery, JsonValue } from './types.js';
 
 export interface SingleInstanceOptions {
@@ -43,6 +44,12 @@ export interface SingleInstanceOptions {
   data?: JsonValue;
   /** Names of environment variables to forward (only those set are sent). Default: none. */
   env?: string[];
+  /** Where the holder's output for this launch goes (`launch.stdout`). Default `process.stdout`. */
+  stdout?: Writable;
+  /** Where the holder's `launch.stderr` goes. Default `process.stderr`. */
+  stderr?: Writable;
+  /** Sent to the holder as `launch.stdin` (e.g. `process.stdin`, for `myapp -`). Default: none. */
+  stdin?: Readable;
   /** Private directory of the per-user secret; default `defaultSecretDir()` (by user and appId). */
   secretDir?: string;
   /** Connect + proofs + "accepted", in ms. Default `DEFAULT_HANDSHAKE_TIMEOUT_MS`. */
@@ -94,6 +101,10 @@ export interface Settings {
   data: JsonValue | undefined;
   /** The variables to forward, read from process.env. */
   env: Record<string, string>;
+  /** Undefined: process.stdout / process.stderr, looked up only when a launch is forwarded. */
+  stdout: Writable | undefined;
+  stderr: Writable | undefined;
+  stdin: Readable | undefined;
   secretDir: string | undefined;
   handshakeTimeout: number;
   replyTimeout: number;
@@ -181,6 +192,10 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
     }
     if (encoded === undefined) throw invalid('data must be JSON-serialisable (a function or a symbol is not)');
   }
+  for (const name of ['stdout', 'stderr']) {
+    if (o[name] !== undefined && typeof (o[name] as Writable | null)?.write !== 'function') throw invalid(`${name} must be a writable stream`);
+  }
+  if (o['stdin'] !== undefined && typeof (o['stdin'] as Readable | null)?.read !== 'function') throw invalid('stdin must be a readable stream');
   for (const name of ['onProven', 'onDelivered']) {
     if (o[name] !== undefined && typeof o[name] !== 'function') throw invalid(`${name} must be a function`);
   }
@@ -194,6 +209,9 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
     cwd: string(o['cwd'], 'cwd') ?? process.cwd(),
     data,
     env,
+    stdout: o['stdout'] as Writable | undefined,
+    stderr: o['stderr'] as Writable | undefined,
+    stdin: o['stdin'] as Readable | undefined,
     secretDir: string(o['secretDir'], 'secretDir'),
     handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
     replyTimeout: number(o['replyTimeout'], 'replyTimeout', DEFAULT_REPLY_TIMEOUT_MS, { infinity: true }),

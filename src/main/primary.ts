@@ -9,7 +9,6 @@ import type { Socket } from 'node:net';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import { debug } from './debug.js';
 import { Connection, refuse, Stage, type ConnectionSettings, type Host } from './holder.js';
-import type { LaunchMessage } from './messages.js';
 import type { Launch, LaunchReply, ReplyFunction } from './types.js';
 
 export interface HolderOptions extends ConnectionSettings {
@@ -100,8 +99,7 @@ export class Holder implements Host {
     else this.#waiters.add(connection);
   }
 
-  launch(connection: Connection, message: LaunchMessage): void {
-    const launch: Launch = { argv: message.argv, cwd: message.cwd, data: message.data, env: message.env, pid: message.pid };
+  launch(connection: Connection, launch: Launch): void {
     const entry = { connection, launch };
     if (this.#dispatch) {
       connection.accepted(false);

@@ -28,7 +28,9 @@ import type { SecretDirCandidate } from './secret-dirs.js';
 export { SECRET_DIR_NAME, defaultSecretDir, secretDirCandidates } from './secret-dirs.js';
 export type { SecretDirCandidate, SecretDirInput } from './secret-dirs.js';
 
+import type { KeyObject } from 'node:crypto';
 import { debug } from './debug.js';
+import { secretKey } from './keys.js';
 
 /** Longest readable part of a file name; the hash suffix keeps names unique anyway. */
 const SLUG_MAX = 48;
@@ -298,4 +300,9 @@ function errno(err: unknown): string | undefined {
 
 function fail(message: string, cause?: unknown): LockSocketError {
   return new LockSocketError('ESECRET', message, cause === undefined ? undefined : { cause });
+}
+
+/** The secret of `appId` as a key, read (or created) now: what a launcher proves itself with. */
+export function readKey(appId: string, dir: string | undefined): KeyObject {
+  return secretKey(loadOrCreateSecretSync(appId, dir));
 }

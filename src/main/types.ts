@@ -1,10 +1,11 @@
 import type { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 
 /** Any value JSON can carry: what `data` and a reply's `data` may hold. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** A launch forwarded by a later instance, as the holder receives it. */
-export interface Launch {
+/** What a launch carries over the wire. */
+export interface LaunchData {
   /** The launcher's argv, byte-exact and in order (process.argv unless overridden). */
   argv: string[];
   /** The launcher's working directory. */
@@ -15,6 +16,24 @@ export interface Launch {
   env: Record<string, string>;
   /** The launcher's process id. */
   pid: number;
+}
+
+/**
+ * A launch forwarded by a later instance, as the holder receives it: its data, and the
+ * launcher's standard streams (not enumerable, so `JSON.stringify(launch)` and `{ ...launch }`
+ * see only the data).
+ */
+export interface Launch extends LaunchData {
+  /**
+   * Written to the launcher's stdout, in order with `stderr`, before the reply (reply after
+   * writing; what is written after the reply is not sent). `write()` returns false while the
+   * launcher's terminal is behind: wait for 'drain'.
+   */
+  readonly stdout: Writable;
+  /** Written to the launcher's stderr; as `stdout`. */
+  readonly stderr: Writable;
+  /** The launcher's stdin when it sends it (`forwardLaunch({ stdin })`); otherwise it ends at once. */
+  readonly stdin: Readable;
 }
 
 /** The holder's answer to a launch. */

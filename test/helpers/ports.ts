@@ -43,6 +43,7 @@ const FILES = [
   'example-app/app.test.js',
   'lock/probe.test.js',
   'main/claim.test.js',
+  'main/streams.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */

@@ -188,7 +188,7 @@ describe('fuzz: message decoders and validators', () => {
           ) as [Frame, Frame];
           assert.deepEqual(decodeHello(hello), { op: m.op, appId: m.appId, nonce: m.nonce });
           assert.deepEqual(decodeChallenge(challenge), { appId: m.appId, nonce: m.nonce, proof: m.proof, pid: m.pid, startedAt: m.startedAt, version: '0.2.0', body });
-          const launch = launchPayload({ argv: m.argv, cwd: m.cwd, data: m.data as JsonValue | undefined, env: m.env, pid: m.pid, maxFrameBytes: 1 << 20 });
+          const launch = launchPayload({ argv: m.argv, cwd: m.cwd, data: m.data as JsonValue | undefined, env: m.env, pid: m.pid, maxFrameBytes: 1 << 20, output: 65536, input: false });
           const back = decodeLaunch(opened(SealedType.LAUNCH, launch), { maxArgs: 8192, maxArgBytes: 1 << 17 });
           assert.deepEqual(back.argv, m.argv);
           assert.equal(back.cwd, m.cwd);

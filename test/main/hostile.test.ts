@@ -162,8 +162,8 @@ describe('hostile input: rejected with a code, the holder keeps serving', () => 
     // After the proofs the small holder (4096) takes a sealed frame of exactly its cap, not one more.
     for (const [extra, outcome] of [[0, 'accepted'], [1, 'EFRAMETOOLARGE']] as const) {
       const p = await proven(port(1), smallCfg().appId);
-      const fill = 4096 - SEAL_OVERHEAD - Buffer.byteLength(JSON.stringify({ argv: ['real-cap', ''], cwd: '/', env: {}, pid: 1, maxFrameBytes: 1 << 20 }));
-      await p.g.raw.write(Buffer.concat([encodeFinished(p.keys.launcherProof), rawLaunch(p.sealer, { argv: ['real-cap', 'x'.repeat(fill + extra)], cwd: '/', env: {}, pid: 1, maxFrameBytes: 1 << 20 })]));
+      const fill = 4096 - SEAL_OVERHEAD - Buffer.byteLength(JSON.stringify({ argv: ['real-cap', ''], cwd: '/', env: {}, pid: 1, maxFrameBytes: 1 << 20, output: 65536, input: false }));
+      await p.g.raw.write(Buffer.concat([encodeFinished(p.keys.launcherProof), rawLaunch(p.sealer, { argv: ['real-cap', 'x'.repeat(fill + extra)], cwd: '/', env: {}, pid: 1, maxFrameBytes: 1 << 20, output: 65536, input: false })]));
       if (outcome === 'accepted') assert.equal(p.opener.open((await p.g.raw.next())!).type, SealedType.ACCEPTED);
       else await rejected(p.g.raw, outcome, p.g);
       p.g.raw.destroy();
@@ -211,7 +211,7 @@ describe('hostile input: rejected with a code, the holder keeps serving', () => 
     await rejected(p.g.raw, 'EBADUTF8', p.g);
     // A lone surrogate in a JSON escape is valid UTF-8 and a valid JS string: it must arrive intact.
     const lone = await proven();
-    await lone.g.raw.write(Buffer.concat([encodeFinished(lone.keys.launcherProof), rawLaunch(lone.sealer, { argv: ['real-lone', '\ud800'], cwd: '/', env: {}, pid: 1, maxFrameBytes: 1 << 20 })]));
+    await lone.g.raw.write(Buffer.concat([encodeFinished(lone.keys.launcherProof), rawLaunch(lone.sealer, { argv: ['real-lone', '\ud800'], cwd: '/', env: {}, pid: 1, maxFrameBytes: 1 << 20, output: 65536, input: false })]));
     assert.equal(lone.opener.open((await lone.g.raw.next())!).type, SealedType.ACCEPTED);
     const got = await h.until(() => h.events('launch').find((l) => (l['argv'] as string[])[0] === 'real-lone'), 10_000, 'the lone surrogate launch');
     assert.deepEqual(got['argv'], ['real-lone', '\ud800']);

@@ -50,7 +50,7 @@ function throwsCode(fn: () => unknown, code: string, message: RegExp): void {
     return true;
   });
 }
-const launchBody = { argv: ['a'], cwd: '/', env: {}, pid: 1, maxFrameBytes: 4096 };
+const launchBody = { argv: ['a'], cwd: '/', env: {}, pid: 1, maxFrameBytes: 4096, output: 0, input: false };
 const launch = (value: unknown, limits = LIMITS) => decodeLaunch(openedJson(SealedType.LAUNCH, value), limits);
 
 describe('messages: round trips', () => {
@@ -65,7 +65,7 @@ describe('messages: round trips', () => {
   });
 
   test('sealed: launch, accepted, reply, error, released', () => {
-    const l = { argv: ['', ' x ', '\ud800', '🎉'], cwd: '/', data: { a: [1, null] }, env: { A: 'b' }, pid: 2, maxFrameBytes: 4096 };
+    const l = { argv: ['', ' x ', '\ud800', '🎉'], cwd: '/', data: { a: [1, null] }, env: { A: 'b' }, pid: 2, maxFrameBytes: 4096, output: 65536, input: true };
     assert.deepEqual(decodeLaunch(opened(SealedType.LAUNCH, launchPayload(l)), LIMITS), l);
     assert.equal(decodeLaunch(opened(SealedType.LAUNCH, launchPayload({ ...l, data: undefined })), LIMITS).data, undefined);
     assert.deepEqual(decodeAccepted(opened(SealedType.ACCEPTED, acceptedPayload(true))), { queued: true });
