@@ -10,7 +10,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { App, BrowserWindow as Window } from 'electron';
-import { focusWindow, getSingleInstance, onSecondInstance, type ElectronLockOptions, type JsonValue } from 'lock-socket/main';
+import { focusWindow, getSingleInstance, onSecondInstance, type ElectronLockOptions, type JsonValue, type Launch, type LaunchReply } from 'lock-socket/main';
+import { lockTarget } from './config.js';
 
 type ElectronMain = Pick<typeof import('electron'), 'app' | 'BrowserWindow' | 'ipcMain'>;
 
@@ -25,15 +26,9 @@ export function log(event: string, fields: Record<string, unknown> = {}): void {
   if (testMode) process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
 }
 
-/** The lock's options, the same for both mains. */
+/** The lock's options, the same for both mains (and, but for the data, for cli.ts: config.ts). */
 export function lockOptions(): ElectronLockOptions {
-  const secretDir = process.env['LOCK_SOCKET_EXAMPLE_SECRET_DIR'] || undefined;
-  return {
-    port: Number(process.env['LOCK_SOCKET_EXAMPLE_PORT'] ?? 27183),
-    appId: 'com.example.lock-socket',
-    ...(secretDir ? { secretDir } : {}),
-    additionalData: { launchedAt: new Date().toISOString() },
-  };
+  return { ...lockTarget(), additionalData: { launchedAt: new Date().toISOString() } };
 }
 
 interface LaunchRecord {
@@ -103,17 +98,80 @@ export function startHolder({ app, BrowserWindow, ipcMain }: ElectronMain, opens
     if (win) focusWindow(win, launch);
   }
 
+  /** Launches of `--wait FILE`, answered when FILE is marked done (`--done FILE`, or in the window). */
+  const waiting = new Map<string, (reply: LaunchReply) => void>();
+
   onSecondInstance(app, (event, argv, workingDirectory, additionalData, reply) => {
     const deepLink = argv.find((arg) => arg.startsWith(`${SCHEME}://`));
     const data = additionalData as JsonValue | undefined;
     log('second-instance', { argv, cwd: workingDirectory, data, deepLink });
     show({ argv, cwd: workingDirectory, data, pid: event.launch.pid, time: Date.now(), deepLink }, event.launch);
+    const command = commandOf(argv);
+    if (command) {
+      event.preventDefault(); // answered by the command, maybe much later
+      void command(event.launch, reply);
+      return;
+    }
     const message = deepLink ? `opened ${deepLink} in the running window (pid ${process.pid})` : `handed over to the running window (pid ${process.pid}), launch #${launches.length}`;
     reply({ exitCode: 0, message, data: { launch: launches.length } });
     if (argv.includes('--quit')) setImmediate(() => app.quit());
   });
 
+  /** The command-line commands (cli.ts), each answering its launch itself. */
+  function commandOf(argv: string[]): ((launch: Launch, reply: (r: LaunchReply) => void) => Promise<void>) | undefined {
+    const at = (flag: string): string | undefined => (argv.includes(flag) ? (argv[argv.indexOf(flag) + 1] ?? '') : undefined);
+    if (argv.includes('--list')) {
+      // Like `code --list-extensions`: the running instance prints to the launcher's terminal.
+      return async (launch, reply) => {
+        for (const [i, record] of launches.entries()) launch.stdout.write(`${i + 1}\t${new Date(record.time).toISOString()}\t${JSON.stringify(record.argv)}\n`);
+        launch.stderr.write(`${launches.length} launches since ${new Date(status.since).toISOString()}\n`);
+        reply({ exitCode: 0 });
+      };
+    }
+    const file = at('--wait');
+    if (file !== undefined) {
+      // EDITOR="lock-socket-example --wait" for git: the launcher waits until the file is done.
+      return async (_launch, reply) => {
+        waiting.set(file, reply);
+        log('waiting', { file });
+      };
+    }
+    const done = at('--done');
+    if (done !== undefined) {
+      return async (_launch, reply) => {
+        const release = waiting.get(done);
+        waiting.delete(done);
+        release?.({ exitCode: 0, message: `done with ${done}` });
+        reply(release ? { exitCode: 0, message: `released the launch waiting for ${done}` } : { exitCode: 1, message: `nothing waits for ${done}` });
+      };
+    }
+    if (argv.includes('-')) {
+      // Like `code -`: the launcher's stdin, read here.
+      return async (launch, reply) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of launch.stdin) chunks.push(chunk as Buffer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        log('stdin', { text });
+        reply({ exitCode: 0, message: `read ${Buffer.byteLength(text)} bytes of stdin`, data: { text } });
+      };
+    }
+    if (argv.includes('--endless')) {
+      // For the tests: output until the launcher goes away.
+      return async (launch) => {
+        for (let i = 0; !launch.stdout.destroyed; i++) {
+          if (!launch.stdout.write(`tick ${i}\n`)) await new Promise((resolve) => launch.stdout.once('drain', resolve).once('close', resolve));
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      };
+    }
+    return undefined;
+  }
+
   ipcMain.handle('lock-socket-example:quit', () => app.quit());
+  ipcMain.handle('lock-socket-example:done', (_event, file: string) => {
+    waiting.get(file)?.({ exitCode: 0, message: `done with ${file}` });
+    waiting.delete(file);
+  });
   app.on('window-all-closed', () => app.quit());
   app.on('will-quit', () => log('will-quit'));
 
@@ -136,7 +194,7 @@ export function startHolder({ app, BrowserWindow, ipcMain }: ElectronMain, opens
     // @electron/remote for this window only: other webContents get no remote access.
     remoteMain.enable(win.webContents);
     await win.loadFile(fileURLToPath(new URL('../index.html', import.meta.url)));
-    log('started', { ...status, argv: process.argv });
+    log('started', { ...status, argv: process.argv, runAsNode: process.env['ELECTRON_RUN_AS_NODE'] ?? null });
     // macOS: Finder and links start no second instance; they arrive in the running app, and
     // are shown and focused like a forwarded launch.
     opens.deliverTo((opened) => {

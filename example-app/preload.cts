@@ -1,6 +1,6 @@
 /**
  * Preload (CommonJS: Electron loads preloads with require; tsc emits it as dist/preload.cjs). Uses @electron/remote, enabled by the
- * main process for this one window, and hands the page only two narrow functions through the
+ * main process for this one window, and hands the page only a few narrow functions through the
  * context bridge: with contextIsolation on, the page itself never touches `remote` or Node.
  */
 import type { IpcRendererEvent } from 'electron';
@@ -20,4 +20,6 @@ contextBridge.exposeInMainWorld('lockSocket', {
     ipcRenderer.on('launch', (_event: IpcRendererEvent, launch: unknown) => callback(launch));
   },
   quit: (): Promise<void> => ipcRenderer.invoke('lock-socket-example:quit') as Promise<void>,
+  /** Answers the `--wait FILE` launch waiting for FILE. */
+  done: (file: string): Promise<void> => ipcRenderer.invoke('lock-socket-example:done', file) as Promise<void>,
 });

@@ -10,6 +10,7 @@ interface LockSocketBridge {
   snapshot(): { status: { addr: string; port: number; pid: number; since: number }; launches: LaunchView[] };
   onLaunch(callback: (launch: LaunchView) => void): void;
   quit(): Promise<void>;
+  done(file: string): Promise<void>;
 }
 const bridge = (window as unknown as { lockSocket: LockSocketBridge }).lockSocket;
 
@@ -25,6 +26,18 @@ function addLaunch(launch: LaunchView): void {
   cell(row, launch.cwd);
   cell(row, launch.data === undefined ? '' : JSON.stringify(launch.data));
   cell(row, launch.deepLink ?? '');
+  // `lock-socket-example --wait FILE` waits in its terminal until FILE is marked done here.
+  const at = launch.argv.indexOf('--wait');
+  const file = at >= 0 ? launch.argv[at + 1] : undefined;
+  if (file !== undefined) {
+    const button = document.createElement('button');
+    button.textContent = `done with ${file}`;
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      void bridge.done(file);
+    });
+    row.insertCell().append(button);
+  }
 }
 
 const { status, launches } = bridge.snapshot();

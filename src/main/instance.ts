@@ -232,8 +232,13 @@ export async function instanceStatus(options: StatusOptions): Promise<HolderStat
       continue;
     }
     // Refused: free, or held by a socket that accepts nothing; only a listen tells them apart
-    // (it takes the lock for a moment when it is free: see isHeld).
-    if (single && (await isHeld(endpoint.port, endpoint.addr))) throw new LockSocketError(ErrorCode.ENOLISTENER, noListenerMessage(endpoint.addr, endpoint.port));
+    // (it takes the lock for a moment when it is free: see isHeld). Held after a refusal may
+    // also be a holder that took the lock in between: asked once more, it answers.
+    if (single && (await isHeld(endpoint.port, endpoint.addr))) {
+      const again = await queryStatus(peer, secret).catch(() => undefined);
+      if (again?.kind === 'status') return again.status;
+      throw new LockSocketError(ErrorCode.ENOLISTENER, noListenerMessage(endpoint.addr, endpoint.port));
+    }
   }
   return undefined;
 }

@@ -44,6 +44,8 @@ const FILES = [
   'lock/probe.test.js',
   'main/claim.test.js',
   'main/streams.test.js',
+  'example-app/cli.test.js',
+  'example-app/packaging.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
