@@ -13,6 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describeMachine } from './env.js';
 import { forwardRow, heldRow, lockRow, peerRow } from './inproc.js';
+import { floodRow } from './flood.js';
 import { burstRow, importRow, processRow, takeoverRow } from './process.js';
 import { APP_ID } from './ports.js';
 import { snapshotPackage } from './procs.js';
@@ -180,6 +181,27 @@ try {
       `P7 end to end, an app's start: import('lock-socket/main') + requestSingleInstance() as primary (secret on disk): ${ms(p7.primary.median)}; ` +
         `the empty package + a raw exclusive listen: ${ms(p7.rawPrimary.median)}; ${signed(p7.primary.median - p7.rawPrimary.median)}. ` +
         `node:crypto loaded by the primary: ${p7.primaryLoadedCrypto ? 'yes' : 'no'}.`,
+    );
+  });
+
+  await section('P8', async () => {
+    const rounds = n(150);
+    const p8 = await floodRow(secretDir, rounds, n(20));
+    const all = p8.delivered === p8.tried;
+    lines.push({
+      row: 'P8',
+      what: 'forwarded launch in-process while the holder is flooded (64 × 1 MiB HELLOs in flight, 400 idle connections/s)',
+      runs: `${rounds} each, alternated`,
+      value: both(p8.flooded, true),
+      baseline: `the same launch, holder not flooded: ${both(p8.quiet, true)}`,
+      ratio: `${(p8.flooded.median / p8.quiet.median).toFixed(2)}x`,
+      target: 'all delivered',
+      result: all ? 'PASS' : 'MISS',
+    });
+    const failed = Object.entries(p8.failures).map(([code, count]) => `${count} ${code}`).join(', ');
+    notes.push(
+      `P8: ${p8.delivered} of ${p8.tried} launches to the flooded holder delivered (warm-up included)${failed ? `; failed: ${failed}` : ''}; ` +
+        `the flood opened ${p8.hellos} 1 MiB-HELLO connections and ${p8.idle} idle ones in ${p8.seconds.toFixed(1)} s.`,
     );
   });
 
