@@ -185,8 +185,10 @@ try {
   });
 
   await section('P8', async () => {
-    const rounds = n(150);
-    const p8 = await floodRow(secretDir, rounds, n(20));
+    // ~3 s of flood: each 1 MiB HELLO connection is refused and held for LINGER_MS (1 s), so the
+    // holder sees the HELLO flood renewed a few times over.
+    const rounds = n(300);
+    const p8 = await floodRow(secretDir, rounds, n(50));
     const all = p8.delivered === p8.tried;
     lines.push({
       row: 'P8',
