@@ -1,6 +1,6 @@
 /**
  * A/B of two builds of the launch path, in one process, so both see the same noise: each build
- * runs its own holder (ports 29060, 29061) and launches alternate between them. Two copies of the
+ * runs its own holder (PORTS.abA and abB) and launches alternate between them. Two copies of the
  * same build differ by about 1 %, P3's ratio between runs by 10 %, so this is how to size a
  * change worth a few percent (docs/benchmarks.md, P3).
  *

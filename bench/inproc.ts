@@ -4,8 +4,16 @@ import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { tryLockSocket } from '../src/index.js';
-import { requestSingleInstance } from '../src/main/index.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_MAX_ARG_BYTES,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_REPLY_TIMEOUT_MS,
+  requestSingleInstance,
+  secretPath,
+} from '../src/main/index.js';
 import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
+import { lockIsHeld, rawForward, rawHolder, rawLaunch, readSecret, type RawReply } from './raw.js';
 import { interleave, summarize, time, type Summary } from './stats.js';
 
 export interface Pair {
@@ -91,25 +99,20 @@ export async function heldRow(rounds: number, warmup: number): Promise<Pair> {
 }
 
 /**
- * A raw JSON-lines server: answers each request line, and ends the connection after `exchanges`
- * of them (1 for P3's baseline; 2 for the breakdown's "two round trips", lock-socket's count).
+ * A plain, unsealed RPC server (one JSON line each way): the retired P3's baseline, kept in the
+ * parts note to show what the sealed channel costs over no security at all.
  */
-async function rawJsonServer(port: number, exchanges = 1): Promise<Server> {
+async function rpcServer(port: number): Promise<Server> {
   const server = createServer((socket) => {
-    socket.setNoDelay(true);
     socket.setEncoding('utf8');
     socket.on('error', () => {});
     let buffered = '';
-    let answered = 0;
     socket.on('data', (chunk: string) => {
       buffered += chunk;
-      for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-        JSON.parse(buffered.slice(0, end));
-        buffered = buffered.slice(end + 1);
-        const line = `${JSON.stringify({ exitCode: 0 })}\n`;
-        if (++answered < exchanges) socket.write(line);
-        else socket.end(line);
-      }
+      const end = buffered.indexOf('\n');
+      if (end < 0) return;
+      JSON.parse(buffered.slice(0, end));
+      socket.write(`${JSON.stringify({ exitCode: 0 })}\n`);
     });
   });
   server.listen({ host: ADDR, port, exclusive: true });
@@ -117,40 +120,25 @@ async function rawJsonServer(port: number, exchanges = 1): Promise<Server> {
   return server;
 }
 
-/** A raw loopback connect + `exchanges` JSON request/response pairs, one after the other. */
-function rawRequest(port: number, argv: string[], exchanges = 1): Promise<void> {
+/** A loopback connect + one JSON request and response, in clear. */
+function rpcRequest(port: number, argv: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: ADDR, port });
-    socket.setNoDelay(true);
+    const socket = connect({ host: ADDR, port }, () => socket.write(`${JSON.stringify({ argv, cwd: process.cwd() })}\n`));
     socket.setEncoding('utf8');
-    const request = `${JSON.stringify({ argv, cwd: process.cwd() })}\n`;
-    socket.on('connect', () => socket.write(request));
     let buffered = '';
-    let answered = 0;
     socket.on('data', (chunk: string) => {
       buffered += chunk;
-      for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
-        const reply = JSON.parse(buffered.slice(0, end)) as { exitCode: number };
-        buffered = buffered.slice(end + 1);
-        if (reply.exitCode !== 0) {
-          socket.destroy();
-          reject(new Error('raw reply not 0'));
-          return;
-        }
-        if (++answered < exchanges) {
-          socket.write(request);
-        } else {
-          socket.destroy();
-          resolve();
-          return;
-        }
-      }
+      const end = buffered.indexOf('\n');
+      if (end < 0) return;
+      socket.destroy();
+      if ((JSON.parse(buffered.slice(0, end)) as { exitCode: number }).exitCode === 0) resolve();
+      else reject(new Error('rpc reply not 0'));
     });
     socket.on('error', reject);
   });
 }
 
-/** P3's diagnosis: its parts, timed interleaved in one loop (see p3Parts). */
+/** P3's diagnosis: its parts and the baseline's, timed interleaved in one loop (see p3Parts). */
 export interface P3Parts {
   n: number;
   launch: Summary;
@@ -158,24 +146,33 @@ export interface P3Parts {
   held: Summary;
   forward: Summary;
   raw: Summary;
-  raw2: Summary;
+  rawSecret: Summary;
+  rawHeld: Summary;
+  rawForward: Summary;
+  rpc: Summary;
 }
 
-/** P3: one forwarded launch in-process (holder and launcher in this process) vs raw request/response. */
-export async function forwardRow(secretDir: string, rounds: number, warmup: number): Promise<Pair & { parts: P3Parts | undefined }> {
+const rawReply = (): RawReply => ({ exitCode: 0 });
+
+/**
+ * P3: one forwarded launch in-process (holder and launcher in this process) against the
+ * hand-written exchange doing the same work (bench/raw.ts), its holder in this process too.
+ */
+export async function forwardRow(secretDir: string, rounds: number, warmup: number, partsWarmup: number): Promise<Pair & { parts: P3Parts | undefined }> {
+  const keyFile = secretPath(APP_ID, secretDir);
   const holder = await requestSingleInstance({ port: PORTS.p3Lib, addr: ADDR, appId: APP_ID, secretDir });
   if (!holder.isPrimary) throw new Error('P3: the holder did not become primary');
   holder.on('second-instance', (_launch, reply) => reply({ exitCode: 0 }));
-  const raw = await rawJsonServer(PORTS.p3Raw);
-  const raw2 = await rawJsonServer(PORTS.p3Raw2, 2);
+  const raw = await rawHolder(ADDR, PORTS.p3Raw, APP_ID, readSecret(keyFile), rawReply);
+  const rpc = await rpcServer(PORTS.p3Rpc);
   try {
-    const [lib, base] = await interleave([() => time(() => libLaunch(secretDir)), () => time(() => rawRequest(PORTS.p3Raw, ARGV))], rounds, warmup);
-    const parts = await p3Parts(secretDir, Math.max(20, rounds >> 1), warmup);
+    const [lib, base] = await interleave([() => time(() => libLaunch(secretDir)), () => time(() => rawLaunched(keyFile))], rounds, warmup);
+    const parts = await p3Parts(secretDir, keyFile, Math.max(20, rounds >> 1), partsWarmup);
     return { value: summarize(lib as bigint[]), baseline: summarize(base as bigint[]), parts };
   } finally {
     await holder.close();
     await close(raw);
-    await close(raw2);
+    await close(rpc);
   }
 }
 
@@ -184,50 +181,69 @@ async function libLaunch(secretDir: string): Promise<void> {
   if (launch.isPrimary || launch.reply?.exitCode !== 0) throw new Error('P3: the launch was not forwarded');
 }
 
+async function rawLaunched(keyFile: string): Promise<void> {
+  const reply = await rawLaunch(ADDR, PORTS.p3Raw, APP_ID, keyFile, ARGV);
+  if (reply.exitCode !== 0) throw new Error('P3: the raw launch was not answered 0');
+}
+
 /**
- * Diagnosis for P3: what a forwarded launch is made of, each part timed on its own, all of them
- * interleaved in one loop so they are comparable — the whole launch; reading the per-user secret;
- * the failed listen that detects the holder; the internal `forward()` with the secret in hand
- * (connect, HELLO → CHALLENGE, LAUNCH → ACCEPTED + REPLY, four HMACs); and raw Node doing one and
- * two JSON round trips on one connection (lock-socket's protocol needs two). Internal functions
- * are looked up at run time: undefined if one has been renamed.
+ * Diagnosis for P3: what a forwarded launch is made of, and what the baseline's is, each part
+ * timed on its own, all interleaved in one loop so they are comparable — the whole launch;
+ * reading the per-user secret (and making its key); the failed listen that detects the holder;
+ * the internal `forward()` with the key in hand (connect, two round trips, HKDF, four HMACs,
+ * four AES-GCM records); the same three parts of the hand-written exchange; and a plain unsealed
+ * RPC (connect, one JSON line each way). lock-socket's internal functions are looked up at run
+ * time: undefined if one has been renamed.
  */
-async function p3Parts(secretDir: string, rounds: number, warmup: number): Promise<P3Parts | undefined> {
+async function p3Parts(secretDir: string, keyFile: string, rounds: number, warmup: number): Promise<P3Parts | undefined> {
   const secretModule = (await import('../src/main/secret.js')) as Record<string, unknown>;
+  const keysModule = (await import('../src/main/keys.js')) as Record<string, unknown>;
   const launcherModule = (await import('../src/main/launcher.js')) as Record<string, unknown>;
-  const load = secretModule['loadOrCreateSecret'];
+  const read = secretModule['loadOrCreateSecretSync'];
+  const makeKey = keysModule['secretKey'];
   const forward = launcherModule['forward'];
-  if (typeof load !== 'function' || typeof forward !== 'function') return undefined;
-  const secret = (await load(APP_ID, secretDir)) as Buffer;
+  if (typeof read !== 'function' || typeof makeKey !== 'function' || typeof forward !== 'function') return undefined;
+  const readKey = (): unknown => makeKey(read(APP_ID, secretDir));
   const request = {
     addr: ADDR,
     port: PORTS.p3Lib,
     appId: APP_ID,
-    maxFrameBytes: 1024 * 1024,
-    handshakeTimeout: 3000,
-    secret,
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    maxArgBytes: DEFAULT_MAX_ARG_BYTES,
+    handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    secret: readKey(),
     argv: ARGV,
     cwd: process.cwd(),
     data: undefined,
     env: {},
-    replyTimeout: 60_000,
+    replyTimeout: DEFAULT_REPLY_TIMEOUT_MS,
     onDelivered: undefined,
   };
+  const secret = readSecret(keyFile);
+  const launch = { argv: ARGV, cwd: process.cwd(), pid: process.pid };
   const samples = await interleave(
     [
       () => time(() => libLaunch(secretDir)),
-      () => time(() => load(APP_ID, secretDir) as Promise<unknown>),
+      () => time(async () => readKey()),
       () =>
         time(async () => {
           if ((await tryLockSocket(PORTS.p3Lib, ADDR)) !== undefined) throw new Error('P3: took a held lock');
         }),
       () => time(() => forward(request) as Promise<unknown>),
-      () => time(() => rawRequest(PORTS.p3Raw, ARGV)),
-      () => time(() => rawRequest(PORTS.p3Raw2, ARGV, 2)),
+      () => time(() => rawLaunched(keyFile)),
+      () => time(async () => readSecret(keyFile)),
+      () =>
+        time(async () => {
+          if (!(await lockIsHeld(ADDR, PORTS.p3Raw))) throw new Error('P3: the raw lock was free');
+        }),
+      () => time(() => rawForward(ADDR, PORTS.p3Raw, APP_ID, secret, launch)),
+      () => time(() => rpcRequest(PORTS.p3Rpc, ARGV)),
     ],
     rounds,
     warmup,
   );
-  const [launch, secretRead, held, forwarded, raw, raw2] = samples.map(summarize) as [Summary, Summary, Summary, Summary, Summary, Summary];
-  return { n: rounds, launch, secret: secretRead, held, forward: forwarded, raw, raw2 };
+  const [whole, secretRead, held, forwarded, raw, rawSecret, rawHeld, rawForwarded, rpc] = samples.map(summarize) as Summary[] as [
+    Summary, Summary, Summary, Summary, Summary, Summary, Summary, Summary, Summary,
+  ];
+  return { n: rounds, launch: whole, secret: secretRead, held, forward: forwarded, raw, rawSecret, rawHeld, rawForward: rawForwarded, rpc };
 }

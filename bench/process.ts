@@ -4,7 +4,6 @@ import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { requestSingleInstance, secretPath } from '../src/main/index.js';
-import { loadOrCreateSecret } from '../src/main/secret.js';
 import type { Pair } from './inproc.js';
 import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
 import { fixture, packageRoot, run, sourceFixture, startHolder, type Exit } from './procs.js';
@@ -15,7 +14,7 @@ function ok(exit: Exit, what: string): bigint {
   return exit.ns;
 }
 
-/** P4: lock-socket launcher process vs the hand-written raw launcher, with `node -e ""` beside them. */
+/** P4: lock-socket launcher process vs the hand-written one (bench/raw.ts), with `node -e ""` beside them. */
 export async function processRow(secretDir: string, rounds: number, warmup: number): Promise<Pair & { empty: Summary }> {
   const holder = await startHolder(PORTS.p4Lib, PORTS.p4Raw, APP_ID, secretDir);
   const key = secretPath(APP_ID, secretDir);
@@ -23,7 +22,7 @@ export async function processRow(secretDir: string, rounds: number, warmup: numb
     const [lib, raw, empty] = await interleave(
       [
         async () => ok(await run([fixture('launcher'), String(PORTS.p4Lib), APP_ID, secretDir, ...ARGV]), 'P4 launcher'),
-        async () => ok(await run([sourceFixture('raw-launcher.mjs'), String(PORTS.p4Raw), key, ...ARGV]), 'P4 raw launcher'),
+        async () => ok(await run([fixture('raw-launcher'), String(PORTS.p4Raw), APP_ID, key, ...ARGV]), 'P4 raw launcher'),
         async () => ok(await run(['-e', '']), 'node -e ""'),
       ],
       rounds,
@@ -46,41 +45,46 @@ async function burst(count: number, args: string[], what: string): Promise<bigin
 }
 
 /**
- * P5: 50 launcher processes at once against one holder vs 50 `node -e ""` at once. 50 raw
- * launchers at once run in the same rounds, to show what any launcher doing the same work costs.
+ * P5: 50 lock-socket launcher processes at once against one holder vs 50 hand-written launchers
+ * (bench/raw.ts) at once against the same holder process, bursts alternated.
  */
 export async function burstRow(
   secretDir: string,
   count: number,
   rounds: number,
   warmup: number,
-): Promise<Pair & { raw: Summary; delivered: number; sent: number }> {
+): Promise<Pair & { delivered: number; sent: number; rawDelivered: number; rawSent: number }> {
   const holder = await startHolder(PORTS.p5Lib, PORTS.p5Raw, APP_ID, secretDir);
   const key = secretPath(APP_ID, secretDir);
   let sent = 0;
+  let rawSent = 0;
   try {
-    const [lib, empty, raw] = await interleave(
+    const [lib, raw] = await interleave(
       [
         async () => {
           const ns = await burst(count, [fixture('launcher'), String(PORTS.p5Lib), APP_ID, secretDir, ...ARGV], 'P5 launchers');
           sent += count;
           return ns;
         },
-        () => burst(count, ['-e', ''], 'node -e ""'),
-        () => burst(count, [sourceFixture('raw-launcher.mjs'), String(PORTS.p5Raw), key, ...ARGV], 'P5 raw launchers'),
+        async () => {
+          const ns = await burst(count, [fixture('raw-launcher'), String(PORTS.p5Raw), APP_ID, key, ...ARGV], 'P5 raw launchers');
+          rawSent += count;
+          return ns;
+        },
       ],
       rounds,
       warmup,
     );
     // Every launcher exited 0, which it only does after the holder's reply; the holder's own
-    // count must agree (it prints one line per launch, read asynchronously: give it a moment).
-    for (let i = 0; i < 50 && holder.launches() < sent; i++) await new Promise((r) => setTimeout(r, 10));
+    // counts must agree (it prints one line per launch, read asynchronously: give it a moment).
+    for (let i = 0; i < 50 && (holder.launches() < sent || holder.rawLaunches() < rawSent); i++) await new Promise((r) => setTimeout(r, 10));
     return {
       value: summarize(lib as bigint[]),
-      baseline: summarize(empty as bigint[]),
-      raw: summarize(raw as bigint[]),
+      baseline: summarize(raw as bigint[]),
       delivered: holder.launches(),
       sent,
+      rawDelivered: holder.rawLaunches(),
+      rawSent,
     };
   } finally {
     await holder.stop();
@@ -149,7 +153,6 @@ export interface ImportSamples {
 }
 
 export async function importRow(dir: string, secretDir: string, rounds: number, warmup: number): Promise<ImportSamples> {
-  await loadOrCreateSecret(APP_ID, secretDir); // a primary's ordinary start: the secret exists
   const app = path.join(dir, 'import-app');
   const packages: Record<string, string> = {
     'empty-warm': 'export {};\n',

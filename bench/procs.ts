@@ -10,8 +10,8 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 let snapshot: string | undefined;
 
 /**
- * Copies what child processes load — package.json, dist/src, dist/pkg (the bundles users import), the compiled fixtures and the .mjs
- * ones — into `dir`, laid out like an installed package. Other work in the same checkout may
+ * Copies what child processes load — package.json, dist/src, dist/pkg (the bundles users import), the compiled fixtures with
+ * the hand-written protocol they share (dist/bench/raw.js), and the .mjs ones — into `dir`, laid out like an installed package. Other work in the same checkout may
  * rebuild dist/ while the bench runs; children then still load the build this run started with,
  * the one the in-process rows already imported.
  */
@@ -21,6 +21,7 @@ export function snapshotPackage(dir: string): string {
   cpSync(path.join(repo, 'dist', 'src'), path.join(root, 'dist', 'src'), { recursive: true });
   cpSync(path.join(repo, 'dist', 'pkg'), path.join(root, 'dist', 'pkg'), { recursive: true });
   cpSync(path.join(repo, 'dist', 'bench', 'fixtures'), path.join(root, 'dist', 'bench', 'fixtures'), { recursive: true });
+  cpSync(path.join(repo, 'dist', 'bench', 'raw.js'), path.join(root, 'dist', 'bench', 'raw.js'));
   cpSync(path.join(repo, 'bench', 'fixtures'), path.join(root, 'bench', 'fixtures'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
   snapshot = root;
   return root;
@@ -83,8 +84,10 @@ export function run(args: string[], captureStdout = false): Promise<Exit> {
 export interface Holder {
   child: ChildProcess;
   pid: number;
-  /** Launches the holder has received so far. */
+  /** lock-socket launches the holder has received so far. */
   launches(): number;
+  /** Hand-written (bench/raw.ts) launches it has received so far. */
+  rawLaunches(): number;
   exited: Promise<void>;
   stop(): Promise<void>;
 }
@@ -98,15 +101,18 @@ export function startHolder(port: number, rawPort: number, appId: string, secret
     });
     live.add(child);
     let launches = 0;
+    let rawLaunches = 0;
     const exited = new Promise<void>((done) => child.once('exit', () => (live.delete(child), done())));
     void exited.then(() => reject(new Error(`holder on port ${port} exited before it was ready`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line === 'L') launches++;
+      else if (line === 'R') rawLaunches++;
       else if (line.startsWith('ready ')) {
         resolve({
           child,
           pid: Number(line.slice(6)),
           launches: () => launches,
+          rawLaunches: () => rawLaunches,
           exited,
           stop: async () => {
             child.kill('SIGKILL');
@@ -116,4 +122,26 @@ export function startHolder(port: number, rawPort: number, appId: string, secret
       }
     });
   });
+}
+
+export interface Background {
+  child: ChildProcess;
+  /** Resolves with the first line the child prints (its "ready" line). */
+  ready: Promise<string>;
+  /** Resolves with everything it printed, once it has exited. */
+  exited: Promise<string>;
+}
+
+/** Starts `node args...` in the background; it is killed if the bench exits first. */
+export function background(args: string[]): Background {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv() });
+  live.add(child);
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const ready = new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${path.basename(args[0] ?? 'child')} exited with ${code} before it was ready`)));
+  });
+  const exited = new Promise<string>((resolve) => child.once('close', () => (live.delete(child), resolve(stdout))));
+  return { child, ready, exited };
 }

@@ -57,9 +57,9 @@ export interface Keys {
   /** The launcher's Finished MAC: HMAC(launcher finished key, transcript hash ‖ holder proof). */
   launcherProof: Buffer;
   /** Seals holder → launcher. */
-  holderKey: Buffer;
+  holderKey: KeyObject;
   /** Seals launcher → holder. */
-  launcherKey: Buffer;
+  launcherKey: KeyObject;
 }
 
 /**
@@ -69,11 +69,12 @@ export interface Keys {
 export function deriveKeys(secret: KeyObject, th: Buffer): Keys {
   const c = crypto();
   const okm = Buffer.from(c.hkdfSync('sha256', secret, th, `${LABEL} keys`, 4 * KEY_BYTES));
-  const holderFinished = okm.subarray(0, KEY_BYTES);
-  const launcherFinished = okm.subarray(KEY_BYTES, 2 * KEY_BYTES);
-  const holderProof = c.createHmac('sha256', holderFinished).update(th).digest();
-  const launcherProof = c.createHmac('sha256', launcherFinished).update(th).update(holderProof).digest();
-  return { holderProof, launcherProof, holderKey: okm.subarray(2 * KEY_BYTES, 3 * KEY_BYTES), launcherKey: okm.subarray(3 * KEY_BYTES) };
+  // Each key as a KeyObject: Node 24 checks a Buffer key through slow paths in every
+  // createHmac() and createCipheriv() (docs/benchmarks.md, round 5).
+  const key = (i: number): KeyObject => c.createSecretKey(okm.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES));
+  const holderProof = c.createHmac('sha256', key(0)).update(th).digest();
+  const launcherProof = c.createHmac('sha256', key(1)).update(th).update(holderProof).digest();
+  return { holderProof, launcherProof, holderKey: key(2), launcherKey: key(3) };
 }
 
 /** Constant-time comparison; false for a missing proof or one of the wrong length. */

@@ -9,7 +9,7 @@
  * - The message type is the first byte of the plaintext, so an observer sees only that some
  *   sealed frame of some size went by.
  */
-import type { DecipherGCM } from 'node:crypto';
+import type { DecipherGCM, KeyObject } from 'node:crypto';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import { FRAME_HEADER_BYTES, FrameType, frameHeader, type Frame, type SealedTypeValue } from './frame.js';
 
@@ -29,10 +29,10 @@ function iv(sequence: bigint): Buffer {
 
 /** Seals one direction's messages, numbering them from 0. */
 export class Sealer {
-  readonly #key: Buffer;
+  readonly #key: KeyObject | Buffer;
   #sequence = 0n;
 
-  constructor(key: Buffer) {
+  constructor(key: KeyObject | Buffer) {
     this.#key = key;
   }
 
@@ -66,10 +66,10 @@ export class Opened {
 
 /** Opens the other direction's messages, expecting them numbered from 0, in order. */
 export class Opener {
-  readonly #key: Buffer;
+  readonly #key: KeyObject | Buffer;
   #sequence = 0n;
 
-  constructor(key: Buffer) {
+  constructor(key: KeyObject | Buffer) {
     this.#key = key;
   }
 

@@ -6,7 +6,8 @@ import { deriveKeys, nonce, proofMatches, secretKey, transcriptHash, type Keys }
 import { NONCE_BYTES } from '../../src/main/constants.js';
 import { challengeBody, encodeHello, Op } from '../../src/main/messages.js';
 
-const hex = (k: Keys) => [k.holderProof, k.launcherProof, k.holderKey, k.launcherKey].map((b) => b.toString('hex'));
+// The sealing keys are KeyObjects: their bytes come out through export().
+const hex = (k: Keys) => [k.holderProof, k.launcherProof, k.holderKey.export(), k.launcherKey.export()].map((b) => b.toString('hex'));
 
 test('nonces are 32 bytes and never repeat', () => {
   const seen = new Set<string>();
