@@ -93,14 +93,25 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
     this.#holder = init.holder;
     const holder = init.holder;
     if (holder) {
+      // A primary that listens for launches serves them: while a 'second-instance' listener is
+      // attached, the lock keeps the process alive (a plain-Node holder would otherwise exit at
+      // the end of its script, its lock with it). Without one, the lock alone does not, unless
+      // `keepAlive`: a held lock must never be what keeps a finished program running.
+      const serving = (on: boolean): void => {
+        if (!holder.settings.keepAlive) init.lock?.server?.[on ? 'ref' : 'unref']();
+      };
       // The first listener opens the gate (after it is really attached: newListener fires before).
       this.on('newListener', (event) => {
         if (event === 'second-instance' && this.listenerCount('second-instance') === 0) {
+          serving(true);
           queueMicrotask(() => holder.setDispatch(this.#dispatch));
         }
       });
       this.on('removeListener', (event) => {
-        if (event === 'second-instance' && this.listenerCount('second-instance') === 0) holder.setDispatch(undefined);
+        if (event === 'second-instance' && this.listenerCount('second-instance') === 0) {
+          serving(false);
+          holder.setDispatch(undefined);
+        }
       });
     }
   }

@@ -65,7 +65,10 @@ export interface SingleInstanceOptions {
   onProven?: (holder: { holderPid: number }) => void;
   /** Called when the holder has accepted the launch, before its reply. */
   onDelivered?: (delivery: Delivery) => void;
-  /** Primary: let the held lock keep the process alive. Default false. */
+  /**
+   * Primary: the held lock keeps the process alive even while no 'second-instance' listener is
+   * attached (with one attached, it always does). Default false.
+   */
   keepAlive?: boolean;
   /** Launches kept while no 'second-instance' listener is attached. Default `DEFAULT_MAX_QUEUE`. */
   maxQueue?: number;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { Child, fixture } from '../helpers/child.js';
+import { instanceStatus } from '../../src/main/index.js';
 
 const { port } = portsFor(import.meta.url);
 const secretDir = privateDir();
@@ -137,5 +138,30 @@ describe('many launches, dying holders', () => {
     old.kill('SIGKILL');
     await fresh.find((e) => e.event === 'primary', UNGUARDED, 'primary');
     await fresh.stop();
+  });
+});
+
+describe("the README's first snippet, run as it is", () => {
+  test('a primary with a second-instance listener keeps serving; without one, it ends on its own', { timeout: 60_000 }, async () => {
+    const env = { ...process.env, README_SNIPPET_PORT: String(port(30)), README_SNIPPET_SECRET_DIR: secretDir };
+    const holder = new Child([fixture('readme-snippet')], { env });
+    children.push(holder);
+    let status;
+    for (let i = 0; i < 200 && !status; i++) {
+      status = await instanceStatus({ port: port(30), appId: 'com.example.app', secretDir });
+      if (!status) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(status?.pid, holder.process.pid, 'the snippet holds the lock');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(holder.running, true, 'still serving after its script has run to the end');
+    const launcher = new Child([fixture('readme-snippet')], { env });
+    assert.equal((await launcher.closed).code, 0);
+    assert.deepEqual(launcher.lines, [{ event: 'text', text: 'opened in the running window' }]);
+    holder.kill('SIGTERM');
+    await holder.closed;
+
+    // Without the listener the lock keeps nothing alive: the program ends, and the lock with it.
+    const bare = new Child([fixture('readme-snippet')], { env: { ...env, README_SNIPPET_NO_LISTENER: '1' } });
+    assert.deepEqual(await bare.closed, { code: 0, signal: null });
   });
 });
