@@ -66,7 +66,9 @@ export class LaunchIO {
     this.#credit = options.outputWindow;
     this.stdout = this.#output(Fd.STDOUT);
     this.stderr = this.#output(Fd.STDERR);
-    this.stdin = new Readable({ highWaterMark: STREAM_WINDOW, read: () => this.#grantInput() });
+    // Readable calls read() inside the app's read(n), before it takes its n bytes, and then waits
+    // for a push: the room is counted just after, once those bytes have gone.
+    this.stdin = new Readable({ highWaterMark: STREAM_WINDOW, read: () => queueMicrotask(() => this.#grantInput()) });
     if (!options.input) {
       this.#inputEnded = true;
       this.stdin.push(null);
@@ -191,7 +193,10 @@ export class LaunchIO {
   #grantInput(): void {
     if (!this.#o.input || !this.#started || this.#closed || this.#inputEnded) return;
     const room = STREAM_WINDOW - this.stdin.readableLength - this.#inputOutstanding;
-    if (room < STREAM_WINDOW / 2) return;
+    // Small grants wait while input is still on its way (its arrival calls for more reading); with
+    // none on its way, any room is granted: Readable asks once and then waits for a push, so a
+    // request that granted nothing would wait for ever.
+    if (room <= 0 || (this.#inputOutstanding > 0 && room < STREAM_WINDOW / 2)) return;
     this.#inputOutstanding += room;
     this.#o.send(SealedType.WINDOW, windowPayload(room));
   }

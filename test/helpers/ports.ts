@@ -46,6 +46,7 @@ const FILES = [
   'main/streams.test.js',
   'example-app/cli.test.js',
   'example-app/packaging.test.js',
+  'main/launch-io.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
