@@ -4,19 +4,19 @@
 //   node dist/examples/app.js open README.md      (first run: holds the lock and serves)
 //   node dist/examples/app.js open other.txt      (later runs: forwarded, answered, exit)
 //   node dist/examples/app.js --quit              (asks the running one to quit)
+//
+// The port is derived from the appId, so every run finds the same lock; DEMO_PORT picks one.
 import { requestSingleInstance, LockSocketError } from '../src/main/index.js';
 
-export const DEMO_PORT = 27182; // below 32768: see "Ports" in the README
 const tag = `[${process.pid}]`;
 
 try {
   const instance = await requestSingleInstance({
-    port: Number(process.env['DEMO_PORT'] ?? DEMO_PORT),
+    ...(process.env['DEMO_PORT'] ? { port: Number(process.env['DEMO_PORT']) } : {}),
     appId: 'com.example.lock-socket-demo',
     argv: process.argv.slice(2),
     data: { launchedAt: new Date().toISOString() },
     env: ['XDG_ACTIVATION_TOKEN'],
-    keepAlive: true, // this app has nothing else keeping it alive
     onDelivered: ({ holderPid, queued }) => console.log(`${tag} launcher: handed over to pid ${holderPid}${queued ? ' (queued)' : ''}`),
   });
 

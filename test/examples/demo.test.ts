@@ -7,9 +7,9 @@ import { portsFor } from '../helpers/ports.js';
 
 const { port } = portsFor(import.meta.url);
 
-test('the demo runs a holder and forwarded launches, each answered, and exits cleanly', async () => {
+test('the demo runs a holder and forwarded launches, each answered, survives a SIGKILLed holder, and exits cleanly', async () => {
   const demo = fileURLToPath(new URL('../../examples/demo.js', import.meta.url));
-  const child = spawn(process.execPath, [demo], { env: { ...process.env, DEMO_PORT: String(port(0)) } });
+  const child = spawn(process.execPath, [demo, '--port', String(port(0))]);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -21,5 +21,9 @@ test('the demo runs a holder and forwarded launches, each answered, and exits cl
   assert.match(out, /opened notes with spaces\.txt in the running window/);
   assert.match(out, /"ünïcödé ✓\.md","","--"/);
   assert.match(out, /unknown command "frobnicate" \(exit 2\)|unknown command \\"frobnicate\\"" \(exit 2\)/);
-  assert.match(out, /demo finished: every launch was delivered and answered/);
+  assert.match(out, new RegExp(`holder: I hold 127\\.\\d+\\.\\d+\\.\\d+:${port(0)}`), '--port is the lock');
+  assert.match(out, /the holder is killed \(SIGKILL\); the next launch takes over/);
+  assert.match(out, /opened to-the-new-holder\.md in the running window/);
+  assert.match(out, /first holder: killed \| new holder: 0/);
+  assert.match(out, /demo finished: every launch was delivered and answered, and the takeover took a moment/);
 });
