@@ -40,6 +40,9 @@ const FILES = [
   'lock/listen.test.js',
   'spare-2',
   'examples/demo.test.js',
+  'main/channel.test.js',
+  'main/relay.test.js',
+  'main/options.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */
