@@ -13,9 +13,8 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { FrameDecoder, FrameType, type Frame } from '../../src/main/frame.js';
+import { FrameDecoder, FrameType, type Frame, type SealedTypeValue } from '../../src/main/frame.js';
 import { Sealer } from '../../src/main/seal.js';
-import type { SealedTypeValue } from '../../src/main/frame.js';
 
 /** up: launcher → holder; down: holder → launcher. */
 export type Direction = 'up' | 'down';
