@@ -15,7 +15,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { LockEndpoint } from '../lock/endpoints.js';
-import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import { formatEndpoint } from '../lock/address.js';
 import { LockSocket } from '../lock/lock-socket.js';
 import { isHeld, noListenerMessage } from '../lock/probe.js';
@@ -30,9 +30,6 @@ export type Claimed =
 
 /** What one endpoint came to. */
 type AtEndpoint = Claimed | { kind: 'foreign'; error: LockSocketError };
-
-/** Codes that prove a holder is not this user's instance of this app: the walk steps past it. */
-export const NOT_OURS: ReadonlySet<LockSocketErrorCode> = new Set([ErrorCode.EFOREIGN, ErrorCode.EAUTH, ErrorCode.ENOLISTENER]);
 
 export interface ClaimOptions {
   s: Settings;
@@ -97,16 +94,10 @@ async function claimAt(o: ClaimOptions, endpoint: LockEndpoint, last: boolean): 
   for (let attempt = 0; attempt <= s.retries; attempt++) {
     if (attempt > 0) await backoff(attempt - 1);
     if (await lock.tryLock()) return { kind: 'primary', lock };
-    let outcome: Awaited<ReturnType<typeof forward>> | Awaited<ReturnType<typeof awaitRelease>>;
-    try {
-      outcome = s.waitForRelease
-        ? await awaitRelease({ ...peer, secret: o.secret() })
-        : await forward(forwardRequest(s, peer, o.secret()));
-    } catch (error) {
-      if (!(error instanceof LockSocketError) || !NOT_OURS.has(error.code)) throw error;
-      return notOurs(lock, last, s.waitForRelease, error);
-    }
+    const outcome = s.waitForRelease ? await awaitRelease({ ...peer, secret: o.secret() }) : await forward(forwardRequest(s, peer, o.secret()));
     switch (outcome.kind) {
+      case 'foreign':
+        return notOurs(lock, last, s.waitForRelease, outcome.error);
       case 'replied':
         return { kind: 'replied', reply: outcome.reply, holderPid: outcome.holderPid, endpoint };
       case 'released':
@@ -119,14 +110,21 @@ async function claimAt(o: ClaimOptions, endpoint: LockEndpoint, last: boolean): 
         if (outcome.refused && ++refusedInARow >= 2) {
           return notOurs(lock, last, s.waitForRelease, new LockSocketError(ErrorCode.ENOLISTENER, noListenerMessage(endpoint.addr, endpoint.port)));
         }
-        if (!outcome.refused) refusedInARow = 0;
-        closedWithoutHandshake = !outcome.refused;
+        if (!outcome.refused) {
+          refusedInARow = 0;
+          closedWithoutHandshake = true;
+        }
         debug('holder gone (%s), trying the lock again', outcome.refused ? 'refused' : 'closed');
     }
   }
   const where = formatEndpoint(endpoint.addr, endpoint.port);
   if (closedWithoutHandshake) {
-    return notOurs(lock, last, s.waitForRelease, new LockSocketError(ErrorCode.EFOREIGN, `${where} is held, but whatever holds it closes connections without a handshake`));
+    const error = new LockSocketError(ErrorCode.EFOREIGN, `${where} is held, but whatever holds it closes connections without a handshake`);
+    // Not stepped past: an instance of this app that is still starting (looking at the endpoints
+    // after its own) closes connections the same way, and stepping past it could start a second
+    // one. On the last endpoint, waitForRelease still waits it out.
+    if (!last) throw error;
+    return notOurs(lock, last, s.waitForRelease, error);
   }
   throw new LockSocketError(ErrorCode.ERETRIES, `${where} kept changing hands: neither locked nor reached after ${s.retries + 1} attempts`);
 }

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { formatEndpoint } from '../lock/address.js';
 import { ErrorCode, LockSocketError } from '../lock/errors.js';
 import { isHeld, noListenerMessage } from '../lock/probe.js';
-import { backoff, forwardRequest, NOT_OURS, peerAt } from './claim.js';
+import { backoff, forwardRequest, peerAt } from './claim.js';
 import { debug } from './debug.js';
 import { forward } from './launcher.js';
 import { resolveOptions, type SingleInstanceOptions } from './options.js';
@@ -41,15 +41,12 @@ export async function forwardLaunch(options: SingleInstanceOptions): Promise<Lau
     let refusedInARow = 0;
     for (let attempt = 0; attempt <= s.retries; attempt++) {
       if (attempt > 0) await backoff(attempt - 1);
-      let outcome: Awaited<ReturnType<typeof forward>>;
-      try {
-        outcome = await forward(forwardRequest(s, peer, (secret ??= readKey(s.appId, s.secretDir))));
-      } catch (error) {
-        if (!(error instanceof LockSocketError) || !NOT_OURS.has(error.code)) throw error;
-        notOurs = error;
+      const outcome = await forward(forwardRequest(s, peer, (secret ??= readKey(s.appId, s.secretDir))));
+      if (outcome.kind === 'replied') return outcome.reply;
+      if (outcome.kind === 'foreign') {
+        notOurs = outcome.error;
         break;
       }
-      if (outcome.kind === 'replied') return outcome.reply;
       if (!outcome.refused) {
         refusedInARow = 0;
         continue; // a holder releasing, or one starting: try again

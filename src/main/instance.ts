@@ -230,8 +230,13 @@ export async function instanceStatus(options: StatusOptions): Promise<HolderStat
     try {
       answer = await queryStatus(peer, secret);
     } catch (error) {
-      // Derived ports: a holder that is not this app's is somebody else on one of its ports.
-      if (single || !(error instanceof LockSocketError) || (error.code !== ErrorCode.EFOREIGN && error.code !== ErrorCode.EVERSION)) throw error;
+      // Derived ports: a holder of another version of the app is passed, as a squatter would be.
+      if (single || !(error instanceof LockSocketError) || error.code !== ErrorCode.EVERSION) throw error;
+      continue;
+    }
+    if (answer.kind === 'foreign') {
+      // Derived ports: somebody else on one of the app's ports.
+      if (single) throw answer.error;
       continue;
     }
     if (answer.kind === 'status') {

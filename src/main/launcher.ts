@@ -35,6 +35,17 @@ import { LauncherIO, OUTPUT_WINDOW } from './launcher-io.js';
 import { Opener, SEAL_OVERHEAD, Sealer, type Opened } from './seal.js';
 import type { Delivery, HolderStatus, JsonValue, LaunchReply } from './types.js';
 
+/**
+ * Something holds the port that is provably not this user's holder of this app: it does not speak
+ * the protocol, refused before proving itself, answers for another app, or cannot prove it knows
+ * the secret. Nothing of the launch was sent; the claim steps to the next endpoint.
+ */
+export interface Foreign {
+  kind: 'foreign';
+  /** EFOREIGN or EAUTH, saying which and why. */
+  error: LockSocketError;
+}
+
 /** Nobody is there any more: the connection was refused, or closed before a byte came back. */
 export interface Gone {
   kind: 'gone';
@@ -158,7 +169,9 @@ function open(peer: Peer, deadline: number): Promise<Socket | Gone> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      if (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET') resolve({ kind: 'gone', refused: true });
+      // Refused: nothing listens. Reset: something listens, and closed this connection at once
+      // (a holder releasing, or not serving yet): the same as a close before the handshake.
+      if (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET') resolve({ kind: 'gone', refused: error.code === 'ECONNREFUSED' });
       else reject(fail(ErrorCode.ECLOSED, `cannot connect to ${formatEndpoint(peer.addr, peer.port)}: ${error.message}`, error));
     });
   });
@@ -177,7 +190,7 @@ interface Greeting {
  * nothing it says is trusted: an ERROR it sends can only mean "not your holder" (EFOREIGN), with
  * one exception, EVERSION, which says that an update is due and nothing more.
  */
-async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, deadline: number): Promise<Greeting | Gone> {
+async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, deadline: number): Promise<Greeting | Gone | Foreign> {
   const socket = await open(peer, deadline);
   if ('kind' in socket) return socket;
   const talk = new Conversation(socket);
@@ -194,19 +207,23 @@ async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, dea
         // A close (or a reset) before a single byte: a holder that is releasing or dying.
         if (talk.bytesReceived === 0 && (next.kind === 'closed' || isReset(next.error))) return { kind: 'gone', refused: false };
         const why = next.kind === 'closed' ? 'closed the connection in the middle of the handshake' : `does not speak the lock-socket protocol (${describe(next.error)})`;
-        throw fail(ErrorCode.EFOREIGN, `${where} ${why}`, next.kind === 'failed' ? next.error : undefined);
+        return foreign(talk, fail(ErrorCode.EFOREIGN, `${where} ${why}`, next.kind === 'failed' ? next.error : undefined));
       }
       case 'frame':
         break;
     }
     const frame = next.frame;
-    if (frame.type === FrameType.ERROR) throw refusal(where, frame);
+    if (frame.type === FrameType.ERROR) {
+      const refused = refusal(where, frame);
+      if (refused.code === ErrorCode.EVERSION) throw refused; // this app, another version: not to be stepped past
+      return foreign(talk, refused);
+    }
     let challenge: Challenge;
     try {
       challenge = decodeChallenge(frame);
     } catch (error) {
       if (error instanceof LockSocketError && error.code === ErrorCode.EVERSION) throw error;
-      throw fail(ErrorCode.EFOREIGN, `${where} does not speak the lock-socket protocol (${describe(error)})`, error);
+      return foreign(talk, fail(ErrorCode.EFOREIGN, `${where} does not speak the lock-socket protocol (${describe(error)})`, error));
     }
     debug('challenge from pid %d (%s)', challenge.pid, challenge.appId);
     const keys = secret && deriveKeys(secret, transcriptHash(where, hello.subarray(5), challenge.body));
@@ -215,6 +232,11 @@ async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, dea
     talk.close();
     throw error;
   }
+}
+
+function foreign(talk: Conversation, error: LockSocketError): Foreign {
+  talk.close();
+  return { kind: 'foreign', error };
 }
 
 /** A clear ERROR from a holder that has not proved itself. */
@@ -229,15 +251,15 @@ function refusal(where: string, frame: Frame): LockSocketError {
   return fail(ErrorCode.EFOREIGN, `${where} refused before proving it is this user's holder (it said ${said.code}: ${said.message})`);
 }
 
-/** The holder's proof, or EAUTH. Nothing of the launch has been sent when this throws. */
-function checkHolder(peer: Peer, greeting: Greeting): Keys {
-  const { challenge, keys } = greeting;
+/** The holder's proof checked: its keys, or Foreign (EFOREIGN, EAUTH). Nothing of the launch has been sent. */
+function checkHolder(peer: Peer, greeting: Greeting): Keys | Foreign {
+  const { challenge, keys, talk } = greeting;
   const where = formatEndpoint(peer.addr, peer.port);
   if (challenge.appId !== peer.appId) {
-    throw fail(ErrorCode.EFOREIGN, `${where} answers for ${JSON.stringify(challenge.appId)}, not ${JSON.stringify(peer.appId)} (unverified)`);
+    return foreign(talk, fail(ErrorCode.EFOREIGN, `${where} answers for ${JSON.stringify(challenge.appId)}, not ${JSON.stringify(peer.appId)} (unverified)`));
   }
   if (!keys || !proofMatches(keys.holderProof, challenge.proof)) {
-    throw fail(ErrorCode.EAUTH, `the holder of ${where} could not prove it knows this user's secret for ${JSON.stringify(peer.appId)}; nothing was sent`);
+    return foreign(talk, fail(ErrorCode.EAUTH, `the holder of ${where} could not prove it knows this user's secret for ${JSON.stringify(peer.appId)}; nothing was sent`));
   }
   return keys;
 }
@@ -266,13 +288,14 @@ function holderError(message: Opened): LockSocketError {
  * Forwards one launch. Resolves with the holder's reply, or `Gone` ("try the lock again",
  * only ever before anything of the launch was sent).
  */
-export async function forward(request: ForwardRequest): Promise<{ kind: 'replied'; reply: LaunchReply; holderPid: number } | Gone> {
+export async function forward(request: ForwardRequest): Promise<{ kind: 'replied'; reply: LaunchReply; holderPid: number } | Gone | Foreign> {
   const deadline = Date.now() + request.handshakeTimeout;
   const greeting = await greet(request, Op.LAUNCH, request.secret, deadline);
-  if (greeting.kind === 'gone') return greeting;
+  if (greeting.kind !== 'greeting') return greeting;
   const { talk, challenge } = greeting;
   try {
     const keys = checkHolder(request, greeting);
+    if ('kind' in keys) return keys;
     request.onProven?.({ holderPid: challenge.pid });
     const sealer = new Sealer(keys.launcherKey);
     const opener = new Opener(keys.holderKey);
@@ -343,12 +366,13 @@ function inDoubt(outcome: Exclude<Answer, { kind: 'message' }>): LockSocketError
 }
 
 /** Waits until the holder releases the lock (or goes away); the caller then tries the lock again. */
-export async function awaitRelease(request: Peer & { secret: KeyObject }): Promise<{ kind: 'released' } | Gone> {
+export async function awaitRelease(request: Peer & { secret: KeyObject }): Promise<{ kind: 'released' } | Gone | Foreign> {
   const greeting = await greet(request, Op.WAIT, request.secret, Date.now() + request.handshakeTimeout);
-  if (greeting.kind === 'gone') return greeting;
+  if (greeting.kind !== 'greeting') return greeting;
   const { talk } = greeting;
   try {
     const keys = checkHolder(request, greeting);
+    if ('kind' in keys) return keys;
     talk.send(encodeFinished(keys.launcherProof));
     debug('waiting for pid %d to release', greeting.challenge.pid);
     const outcome = await answer(talk, new Opener(keys.holderKey), Infinity);
@@ -366,19 +390,14 @@ export async function awaitRelease(request: Peer & { secret: KeyObject }): Promi
 }
 
 /** Asks who holds the lock. With `secret`, `verified` says whether the holder proved itself. */
-export async function queryStatus(peer: Peer, secret: KeyObject | undefined): Promise<{ kind: 'status'; status: HolderStatus } | Gone> {
+export async function queryStatus(peer: Peer, secret: KeyObject | undefined): Promise<{ kind: 'status'; status: HolderStatus } | Gone | Foreign> {
   const greeting = await greet(peer, Op.STATUS, secret, Date.now() + peer.handshakeTimeout);
-  if (greeting.kind === 'gone') return greeting;
+  if (greeting.kind !== 'greeting') return greeting;
   greeting.talk.close();
   const { challenge, keys } = greeting;
   const verified = challenge.appId === peer.appId && keys !== undefined && proofMatches(keys.holderProof, challenge.proof);
   const { pid, appId, version, startedAt } = challenge;
   return { kind: 'status', status: { addr: peer.addr, port: peer.port, pid, appId, version, startedAt, verified } };
-}
-
-/** The largest payload the launcher's own decoder lets through in a sealed frame. */
-export function maxSealedPayload(maxFrameBytes: number): number {
-  return maxFrameBytes - SEAL_OVERHEAD;
 }
 
 function isReset(error: Error): boolean {

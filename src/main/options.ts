@@ -146,15 +146,21 @@ function appIdOf(value: unknown): string {
   return value;
 }
 
-function number(value: unknown, name: string, fallback: number, rule: { integer?: boolean; min?: number; infinity?: boolean } = {}): number {
+// Node runs a longer timer after 1 ms (TimeoutOverflowWarning): a launcher would time out at
+// once, a holder drop every connection.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+// A frame's length is a u32: a larger maximum could not be honoured, and a holder refuses it.
+const MAX_FRAME_LENGTH = 2 ** 32 - 1;
+
+function number(value: unknown, name: string, fallback: number, rule: { integer?: boolean; min?: number; max?: number; infinity?: boolean } = {}): number {
   if (value === undefined) return fallback;
-  const { integer = false, min = 0, infinity = false } = rule;
+  const { integer = false, min = 0, max = Number.MAX_SAFE_INTEGER, infinity = false } = rule;
   const ok =
     typeof value === 'number' &&
-    (value === Infinity ? infinity : Number.isFinite(value) && (!integer || Number.isInteger(value))) &&
+    (value === Infinity ? infinity : Number.isFinite(value) && (!integer || Number.isInteger(value)) && value <= max) &&
     (min === 0 ? value > 0 : value >= min);
   if (!ok) {
-    const what = `${integer ? 'an integer' : 'a number'} ${min === 0 ? 'above 0' : `of at least ${min}`}${infinity ? ', or Infinity' : ''}`;
+    const what = `${integer ? 'an integer' : 'a number'} ${min === 0 ? 'above 0' : `of at least ${min}`}${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}${infinity ? ', or Infinity' : ''}`;
     throw invalid(`${name} must be ${what}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   }
   return value as number;
@@ -216,14 +222,14 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
     stderr: o['stderr'] as Writable | undefined,
     stdin: o['stdin'] as Readable | undefined,
     secretDir: string(o['secretDir'], 'secretDir'),
-    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
-    replyTimeout: number(o['replyTimeout'], 'replyTimeout', DEFAULT_REPLY_TIMEOUT_MS, { infinity: true }),
+    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS, { max: MAX_TIMER_MS }),
+    replyTimeout: number(o['replyTimeout'], 'replyTimeout', DEFAULT_REPLY_TIMEOUT_MS, { max: MAX_TIMER_MS, infinity: true }),
     waitForRelease: boolean(o['waitForRelease'], 'waitForRelease'),
     onProven: o['onProven'] as Settings['onProven'],
     onDelivered: o['onDelivered'] as Settings['onDelivered'],
     keepAlive: boolean(o['keepAlive'], 'keepAlive'),
     maxQueue: number(o['maxQueue'], 'maxQueue', DEFAULT_MAX_QUEUE, { integer: true }),
-    maxFrameBytes: number(o['maxFrameBytes'], 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, { integer: true, min: MAX_HANDSHAKE_FRAME_BYTES }),
+    maxFrameBytes: number(o['maxFrameBytes'], 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, { integer: true, min: MAX_HANDSHAKE_FRAME_BYTES, max: MAX_FRAME_LENGTH }),
     maxArgs: number(o['maxArgs'], 'maxArgs', DEFAULT_MAX_ARGS, { integer: true }),
     maxArgBytes: number(o['maxArgBytes'], 'maxArgBytes', DEFAULT_MAX_ARG_BYTES, { integer: true }),
     maxConnections: number(o['maxConnections'], 'maxConnections', DEFAULT_MAX_CONNECTIONS, { integer: true }),
@@ -252,6 +258,6 @@ export function resolveStatusOptions(options: StatusOptions): StatusSettings {
     // on the appId (docs/addresses.md): any name gives the same one.
     endpoints: endpointsOf(appId || 'status', o),
     secretDir: string(o['secretDir'], 'secretDir'),
-    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS, { max: MAX_TIMER_MS }),
   };
 }

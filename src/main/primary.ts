@@ -72,14 +72,24 @@ export class Holder implements Host {
     this.#unproven.add(connection);
     if (this.#unproven.size > this.settings.maxUnauthenticated) {
       // Idle strangers must not crowd out a real launch: the oldest one goes, at once, and stops
-      // counting (a real launcher proves itself within a round trip of connecting).
-      const oldest = this.#unproven.values().next().value as Connection;
+      // counting. The oldest that has not said HELLO goes first: a launcher that has its
+      // CHALLENGE may already have sent its launch, and dropping it then costs an EINDOUBT (on a
+      // loaded machine 32 idle connects can come in before a launcher's FINISHED, relay.test).
+      const oldest = this.#evictable(connection);
       debug('dropping the oldest unproven connection');
       this.#unproven.delete(oldest);
       this.#served.delete(oldest);
       oldest.destroy();
     }
   };
+
+  /** The oldest unproven connection older than `newcomer` that is still silent, else the oldest. */
+  #evictable(newcomer: Connection): Connection {
+    // Never the newcomer in preference to an older greeted one: 32 peers parked after their
+    // HELLO would otherwise shut every later connection out at once.
+    for (const c of this.#unproven) if (c !== newcomer && c.stage === Stage.HELLO) return c;
+    return this.#unproven.values().next().value as Connection;
+  }
 
   proven(connection: Connection): void {
     this.#unproven.delete(connection);

@@ -47,6 +47,9 @@ const FILES = [
   'example-app/cli.test.js',
   'example-app/packaging.test.js',
   'main/launch-io.test.js',
+  'main/channel.test.js',
+  'main/relay.test.js',
+  'main/options.test.js',
 ] as const;
 
 /** The port block of the calling test file: `const { port } = portsFor(import.meta.url)`. */

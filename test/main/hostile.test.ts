@@ -288,6 +288,22 @@ describe('hostile input: rejected with a code, the holder keeps serving', () => 
     }
   });
 
+  test('idle connections evict each other before a launcher that has its CHALLENGE', async () => {
+    // Such a launcher may have sent its launch already: dropping it would cost an EINDOUBT.
+    const p = await proven();
+    const idle: Raw[] = [];
+    try {
+      for (let i = 0; i < 2 * DEFAULT_MAX_UNAUTHENTICATED; i++) idle.push(await Raw.connect(port(0)));
+      await p.g.raw.write(launchFrames(p.keys, p.sealer, { argv: ['real-greeted-early'] }));
+      const first = await p.g.raw.next();
+      assert.ok(first, 'the greeted launcher was dropped');
+      assert.equal(p.opener.open(first).type, SealedType.ACCEPTED);
+    } finally {
+      p.g.raw.destroy();
+      for (const raw of idle) raw.destroy();
+    }
+  });
+
   test('64 concurrent 1 MiB nested-JSON HELLOs: refused from their headers, real launches deliver', { timeout: 60_000 }, async (t) => {
     const nested = Buffer.concat([preamble(), Buffer.from('['.repeat(MiB - 6))]);
     const floods = await Promise.all(Array.from({ length: 64 }, () => Raw.connect(port(0))));
