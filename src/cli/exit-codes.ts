@@ -25,7 +25,7 @@ export const ExitCode = {
   LOCKED: 75,
   /** --status: held by something that does not speak lock-socket, or accepts no connections at all (EX_PROTOCOL). */
   FOREIGN: 76,
-  /** A bad address, or the lock cannot be taken here (EACCES, EADDRNOTAVAIL, EUIDRANGE), an unsafe secret (EX_CONFIG). */
+  /** A bad address, or the lock cannot be taken here (EPORTDENIED, ENOSUCHADDR, EUIDRANGE), an unsafe secret (EX_CONFIG). */
   CONFIG: 78,
   /** COMMAND exists but cannot be executed (permission denied, not an executable). */
   CANNOT_EXECUTE: 126,
@@ -43,8 +43,8 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.EINVALIDPORT]: ExitCode.CONFIG,
   [ErrorCode.EINVALIDADDR]: ExitCode.CONFIG,
   [ErrorCode.ENOTLOOPBACK]: ExitCode.CONFIG,
-  [ErrorCode.EACCES]: ExitCode.CONFIG,
-  [ErrorCode.EADDRNOTAVAIL]: ExitCode.CONFIG,
+  [ErrorCode.EPORTDENIED]: ExitCode.CONFIG,
+  [ErrorCode.ENOSUCHADDR]: ExitCode.CONFIG,
   [ErrorCode.EUIDRANGE]: ExitCode.CONFIG,
   [ErrorCode.EINVALIDOPTION]: ExitCode.CONFIG,
   [ErrorCode.ELISTEN]: ExitCode.OSERR,
@@ -54,8 +54,8 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.ENOLISTENER]: ExitCode.LOCKED,
   [ErrorCode.EAPPID]: ExitCode.LOCKED,
   [ErrorCode.EAUTH]: ExitCode.LOCKED,
-  [ErrorCode.ETIMEDOUT]: ExitCode.LOCKED,
-  [ErrorCode.EBUSY]: ExitCode.LOCKED,
+  [ErrorCode.EHANDSHAKETIMEOUT]: ExitCode.LOCKED,
+  [ErrorCode.ETOOMANYCONNECTIONS]: ExitCode.LOCKED,
   [ErrorCode.EQUEUEFULL]: ExitCode.LOCKED,
   [ErrorCode.ECLOSED]: ExitCode.LOCKED,
   [ErrorCode.ERETRIES]: ExitCode.LOCKED,

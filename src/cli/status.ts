@@ -25,10 +25,10 @@ type Finding =
  * is not (or cannot be shown to be) this user's app.
  * - `EFOREIGN`, `ENOLISTENER`: whatever holds it does not speak lock-socket (or accepts nothing);
  * - `EAPPID`: a lock-socket holder of another app;
- * - `EAUTH`, `ETIMEDOUT`, `EVERSION`, `EBADMAGIC`...: held, but nothing could be proven.
+ * - `EAUTH`, `EHANDSHAKETIMEOUT`, `EVERSION`, `EBADMAGIC`...: held, but nothing could be proven.
  */
 const FOREIGN: ReadonlySet<string> = new Set([ErrorCode.EFOREIGN, ErrorCode.ENOLISTENER, ErrorCode.EBADMAGIC, ErrorCode.EFRAMETOOLARGE]);
-const SILENT: ReadonlySet<string> = new Set([ErrorCode.ETIMEDOUT, ErrorCode.EAUTH, ErrorCode.EVERSION, ErrorCode.EBADMESSAGE, ErrorCode.EBADUTF8, ErrorCode.ETRUNCATED, ErrorCode.ECLOSED, ErrorCode.EBUSY]);
+const SILENT: ReadonlySet<string> = new Set([ErrorCode.EHANDSHAKETIMEOUT, ErrorCode.EAUTH, ErrorCode.EVERSION, ErrorCode.EBADMESSAGE, ErrorCode.EBADUTF8, ErrorCode.ETRUNCATED, ErrorCode.ECLOSED, ErrorCode.ETOOMANYCONNECTIONS]);
 
 export async function statusMode({ values, positionals }: Invocation): Promise<number> {
   const [portText, extra] = positionals;

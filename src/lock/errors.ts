@@ -14,9 +14,9 @@ export const ErrorCode = {
   /** The address is not a loopback address: a lock must never open a port to the network. */
   ENOTLOOPBACK: 'ENOTLOOPBACK',
   /** The operating system refused the port (a privileged port without the right to bind it). */
-  EACCES: 'EACCES',
+  EPORTDENIED: 'EPORTDENIED',
   /** The host has no such address (e.g. 127.X.Y.1 on macOS, or ::1 with IPv6 off). */
-  EADDRNOTAVAIL: 'EADDRNOTAVAIL',
+  ENOSUCHADDR: 'ENOSUCHADDR',
   /** The uid is too large for the per-user address scheme; pass an explicit address. */
   EUIDRANGE: 'EUIDRANGE',
   /** Binding failed for another reason; `cause` holds the system error. */
@@ -55,7 +55,7 @@ export const ErrorCode = {
   /** Something on the port is not a lock-socket holder (wrong bytes, or it closed without a handshake). */
   EFOREIGN: 'EFOREIGN',
   /** The connection or the holder's proof did not come in time; nothing of the launch was sent. */
-  ETIMEDOUT: 'ETIMEDOUT',
+  EHANDSHAKETIMEOUT: 'EHANDSHAKETIMEOUT',
   /** The per-user secret file or its directory is unsafe or unreadable (symlink, owner, mode). */
   ESECRET: 'ESECRET',
 
@@ -63,7 +63,7 @@ export const ErrorCode = {
   /** The holder's queue of launches waiting for a handler is full. */
   EQUEUEFULL: 'EQUEUEFULL',
   /** The holder has too many connections open. */
-  EBUSY: 'EBUSY',
+  ETOOMANYCONNECTIONS: 'ETOOMANYCONNECTIONS',
   /** The holder's handler did not reply within the reply timeout. */
   EREPLYTIMEOUT: 'EREPLYTIMEOUT',
   /** The holder's handler threw or rejected instead of replying. */

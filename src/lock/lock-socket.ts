@@ -79,8 +79,8 @@ export class LockSocket implements AsyncDisposable {
    * Takes the lock. A no-op when this object already holds it.
    *
    * @throws LockSocketError `ELOCKED` when anyone else listens on the address and port (another
-   *   process, another object in this process, or a wildcard listener); `EACCES`,
-   *   `EADDRNOTAVAIL`, `ELISTEN` (with `cause`) otherwise. The object stays unlocked and may retry.
+   *   process, another object in this process, or a wildcard listener); `EPORTDENIED`,
+   *   `ENOSUCHADDR`, `ELISTEN` (with `cause`) otherwise. The object stays unlocked and may retry.
    */
   async lock(): Promise<void> {
     const held = await this.#attempt();
@@ -192,9 +192,9 @@ export class LockSocket implements AsyncDisposable {
       case 'EADDRINUSE':
         return new LockSocketError(ErrorCode.ELOCKED, `${where} is locked: something else listens there`, { cause: error });
       case 'EACCES':
-        return new LockSocketError(ErrorCode.EACCES, `${where}: permission denied (a privileged port?)`, { cause: error });
+        return new LockSocketError(ErrorCode.EPORTDENIED, `${where}: permission denied (a privileged port?)`, { cause: error });
       case 'EADDRNOTAVAIL':
-        return new LockSocketError(ErrorCode.EADDRNOTAVAIL, `${where}: this host has no such address`, { cause: error });
+        return new LockSocketError(ErrorCode.ENOSUCHADDR, `${where}: this host has no such address`, { cause: error });
       default:
         return new LockSocketError(ErrorCode.ELISTEN, `${where}: cannot listen (${error.code ?? error.message})`, { cause: error });
     }

@@ -21,7 +21,7 @@ import { LockSocket } from './lock-socket.js';
  * not listen", not as a way to poll a lock you mean to take: `tryLock()` takes it and keeps it.
  *
  * @throws LockSocketError as {@link LockSocket.lock} does for anything but "held":
- *   `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EACCES`, `EADDRNOTAVAIL`, `ELISTEN`.
+ *   `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EPORTDENIED`, `ENOSUCHADDR`, `ELISTEN`.
  * @example
  * ```ts
  * await isHeld(5197, '127.0.0.1'); //=> true while Perl's Lock::Socket holds 127.0.0.1:5197

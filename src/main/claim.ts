@@ -9,7 +9,7 @@
  * - held by anything that is provably not that — another protocol (EFOREIGN), another app or
  *   another secret (EFOREIGN, EAUTH), a socket that accepts no connections (ENOLISTENER) — step
  *   to the next endpoint; on the last one, `waitForRelease` polls until it is free;
- * - anything else (a frozen holder: ETIMEDOUT; EBUSY; EINDOUBT…) ends the launch with its code:
+ * - anything else (a frozen holder: EHANDSHAKETIMEOUT; ETOOMANYCONNECTIONS; EINDOUBT…) ends the launch with its code:
  *   stepping past it could start a second copy of the app.
  */
 import type { KeyObject } from 'node:crypto';

@@ -20,7 +20,7 @@ import type { LaunchReply } from './types.js';
  * `stderr` — or with `undefined` when no instance runs. It never takes the lock: when it resolves
  * `undefined` the lock is free (and stays free), and the caller starts the app, which takes it.
  * Rejects with the codes of `requestSingleInstance` otherwise (ENOLISTENER, EFOREIGN, EAUTH,
- * ETIMEDOUT, EINDOUBT, EREPLYTIMEOUT, …). Takes the same options, but `waitForRelease`.
+ * EHANDSHAKETIMEOUT, EINDOUBT, EREPLYTIMEOUT, …). Takes the same options, but `waitForRelease`.
  *
  * @example
  * ```ts

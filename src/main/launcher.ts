@@ -149,7 +149,7 @@ function open(peer: Peer, deadline: number): Promise<Socket | Gone> {
     const socket = connect({ host: peer.addr, port: peer.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(fail(ErrorCode.ETIMEDOUT, `could not connect to ${formatEndpoint(peer.addr, peer.port)} in time`));
+      reject(fail(ErrorCode.EHANDSHAKETIMEOUT, `could not connect to ${formatEndpoint(peer.addr, peer.port)} in time`));
     }, Math.max(0, deadline - Date.now()));
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -188,7 +188,7 @@ async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, dea
   try {
     switch (next.kind) {
       case 'timeout':
-        throw fail(ErrorCode.ETIMEDOUT, `${where} did not answer the handshake in time`);
+        throw fail(ErrorCode.EHANDSHAKETIMEOUT, `${where} did not answer the handshake in time`);
       case 'closed':
       case 'failed': {
         // A close (or a reset) before a single byte: a holder that is releasing or dying.

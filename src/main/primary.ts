@@ -64,7 +64,7 @@ export class Holder implements Host {
     if (!this.settings.keepAlive) socket.unref();
     if (this.#served.size >= this.settings.maxConnections) {
       debug('refusing a connection: %d served', this.#served.size);
-      refuse(socket, new LockSocketError(ErrorCode.EBUSY, `the holder already serves ${this.settings.maxConnections} connections`));
+      refuse(socket, new LockSocketError(ErrorCode.ETOOMANYCONNECTIONS, `the holder already serves ${this.settings.maxConnections} connections`));
       return;
     }
     const connection = new Connection(socket, this);

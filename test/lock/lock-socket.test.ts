@@ -234,7 +234,7 @@ describe('errors from the operating system', () => {
      try { const l = await lockSocket(${p}, ${JSON.stringify(addr)}); console.log(JSON.stringify({ locked: true })); await l.unlock(); }
      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, cause: e.cause?.code })); }`;
 
-  test('EACCES for port 80 without the right to bind it (run as user nobody)', (t) => {
+  test('EPORTDENIED for port 80 without the right to bind it (run as user nobody)', (t) => {
     const user = nobody();
     if (typeof user === 'string') return t.skip(user);
     const { uid, gid } = user;
@@ -242,19 +242,19 @@ describe('errors from the operating system', () => {
     assert.equal(child.status, 0, child.stderr);
     const result = JSON.parse(child.stdout) as { code?: string; locked?: boolean; cause?: string; message?: string };
     if (result.locked) return t.skip('this host lets unprivileged users bind port 80 (ip_unprivileged_port_start)');
-    assert.equal(result.code, ErrorCode.EACCES, result.message);
+    assert.equal(result.code, ErrorCode.EPORTDENIED, result.message);
     assert.equal(result.cause, 'EACCES');
     assert.ok(result.message?.includes('127.0.0.1:80'), result.message);
   });
 
-  test('EADDRNOTAVAIL for an address the host lacks (::1 in a fresh network namespace)', (t) => {
+  test('ENOSUCHADDR for an address the host lacks (::1 in a fresh network namespace)', (t) => {
     if (process.platform !== 'linux') return t.skip('needs Linux network namespaces');
     const probe = runChild('unshare', ['-n', 'true']);
     if (probe.status !== 0) return t.skip(`cannot create a network namespace: ${probe.error?.message ?? probe.stderr.trim()}`);
     const child = runChild('unshare', ['-n', process.execPath, '--input-type=module', '-e', script(port(7), '::1')]);
     assert.equal(child.status, 0, child.stderr);
     const result = JSON.parse(child.stdout) as { code?: string; message?: string; cause?: string };
-    assert.equal(result.code, ErrorCode.EADDRNOTAVAIL, result.message);
+    assert.equal(result.code, ErrorCode.ENOSUCHADDR, result.message);
     assert.equal(result.cause, 'EADDRNOTAVAIL');
   });
 });

@@ -41,7 +41,7 @@ function tags(p: Child): string[] {
 }
 
 describe('a frozen holder (SIGSTOP)', () => {
-  test('launchers time out with ETIMEDOUT, the holder is not killed, and serves again after SIGCONT', { timeout: 60_000 }, async (t) => {
+  test('launchers time out with EHANDSHAKETIMEOUT, the holder is not killed, and serves again after SIGCONT', { timeout: 60_000 }, async (t) => {
     const cfg: HardConfig = { port: port(0), appId: 'com.example.faults.frozen', secretDir };
     const h = await holder(cfg);
     await launch(cfg, ['before-stop']);
@@ -49,10 +49,10 @@ describe('a frozen holder (SIGSTOP)', () => {
     try {
       const started = Date.now();
       // Several at once: each one has its own deadline; none waits for another.
-      const attempts = ['frozen-0', 'frozen-1', 'frozen-2'].map((tag) => rejectsWith(launch(cfg, [tag], { handshakeTimeout: 500 }), 'ETIMEDOUT'));
+      const attempts = ['frozen-0', 'frozen-1', 'frozen-2'].map((tag) => rejectsWith(launch(cfg, [tag], { handshakeTimeout: 500 }), 'EHANDSHAKETIMEOUT'));
       await Promise.all(attempts);
       const elapsed = Date.now() - started;
-      t.diagnostic(`3 launches against a stopped holder failed with ETIMEDOUT after ${elapsed} ms (handshakeTimeout 500 ms)`);
+      t.diagnostic(`3 launches against a stopped holder failed with EHANDSHAKETIMEOUT after ${elapsed} ms (handshakeTimeout 500 ms)`);
       assert.ok(elapsed < 15_000, 'hang guard: the handshake timeout bounds the wait');
       assert.ok(h.running, 'the stopped holder was not killed');
     } finally {

@@ -460,12 +460,12 @@ describe('teardown: the launcher closes first, and the holder never waits for ev
 });
 
 describe('squatters on the port never see argv', () => {
-  test('a silent TCP server on 127.0.0.1: ETIMEDOUT within the handshake timeout', { timeout: 30_000 }, async () => {
+  test('a silent TCP server on 127.0.0.1: EHANDSHAKETIMEOUT within the handshake timeout', { timeout: 30_000 }, async () => {
     const sq = await squatter(port(10), '127.0.0.1', () => {});
     try {
       const marker = `MARK-${randomBytes(8).toString('hex')}`;
       const started = Date.now();
-      assert.equal(await launchAgainst(port(10), marker), 'ETIMEDOUT');
+      assert.equal(await launchAgainst(port(10), marker), 'EHANDSHAKETIMEOUT');
       assert.ok(Date.now() - started < 10_000, 'hang guard');
       assert.ok(sq.received().length > 0, 'the squatter got the HELLO');
       assertNoArgv(sq.received(), marker);
@@ -474,11 +474,11 @@ describe('squatters on the port never see argv', () => {
     }
   });
 
-  test('a silent wildcard 0.0.0.0 listener: ETIMEDOUT, no argv', { timeout: 30_000 }, async () => {
+  test('a silent wildcard 0.0.0.0 listener: EHANDSHAKETIMEOUT, no argv', { timeout: 30_000 }, async () => {
     const sq = await squatter(port(11), '0.0.0.0', () => {});
     try {
       const marker = `MARK-${randomBytes(8).toString('hex')}`;
-      assert.equal(await launchAgainst(port(11), marker), 'ETIMEDOUT');
+      assert.equal(await launchAgainst(port(11), marker), 'EHANDSHAKETIMEOUT');
       assertNoArgv(sq.received(), marker);
     } finally {
       await sq.close();

@@ -215,7 +215,7 @@ describe('what is on the port', () => {
     assert.ok(!Buffer.concat(received).includes('SECRET-ARGV-MARKER'));
   });
 
-  test('a foreign server that never answers gives ETIMEDOUT within the handshake timeout', async () => {
+  test('a foreign server that never answers gives EHANDSHAKETIMEOUT within the handshake timeout', async () => {
     const sockets: Socket[] = [];
     const server = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => server.listen(port(11), '127.0.0.1', r));
@@ -223,7 +223,7 @@ describe('what is on the port', () => {
       sockets.forEach((s) => s.destroy());
       server.close();
     });
-    await rejectsWith(requestSingleInstance(base(11, { addr: '127.0.0.1', handshakeTimeout: 300 })), ErrorCode.ETIMEDOUT);
+    await rejectsWith(requestSingleInstance(base(11, { addr: '127.0.0.1', handshakeTimeout: 300 })), ErrorCode.EHANDSHAKETIMEOUT);
   });
 
   test('a holder that vanishes between tryLock and connect sends the launch back to the lock: it becomes primary', async () => {
