@@ -3,8 +3,8 @@
  * a command that cannot run (126, 127) or died of a signal (128 + N). The README's table is
  * generated from this object's values.
  */
-import { ErrorCode } from '../lock/errors.js';
-import type { LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode } from '../main/errors.js';
+import type { LockSocketErrorCode } from '../main/errors.js';
 
 export const ExitCode = {
   /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status); --status: the lock is held (by this app, proven, with --app-id). */

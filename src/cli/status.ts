@@ -4,9 +4,9 @@
  * (Perl's Lock::Socket) refuses connections as a free port does, so "free" is confirmed by a
  * listen that succeeds (isHeld), and "held by a socket that accepts nothing" by one that fails.
  */
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
-import type { LockSocketErrorCode } from '../lock/errors.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { ErrorCode, LockSocketError, noListenerMessage } from '../main/errors.js';
+import type { LockSocketErrorCode } from '../main/errors.js';
+import { isHeld } from '../lock/probe.js';
 import { instanceStatus } from '../main/instance.js';
 import type { HolderStatus } from '../main/types.js';
 import { UsageError, lockFor, lockName, portArgument } from './args.js';

@@ -6,7 +6,6 @@
  * ECONNREFUSED in both cases. Only trying to take the address and port tells them apart, so
  * that is what this does.
  */
-import { formatEndpoint } from './address.js';
 import { LockSocket } from './lock-socket.js';
 
 /**
@@ -34,7 +33,3 @@ export async function isHeld(port: number, addr?: string): Promise<boolean> {
   return false;
 }
 
-/** "held by something that accepts no connections", for the message of an ENOLISTENER. */
-export function noListenerMessage(addr: string, port: number): string {
-  return `${formatEndpoint(addr, port)} is held by a socket that accepts no connections (bound without listening, e.g. Perl's Lock::Socket)`;
-}

@@ -15,10 +15,10 @@
 import type { KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { LockEndpoint } from '../lock/endpoints.js';
-import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode, LockSocketError, type LockSocketErrorCode, noListenerMessage } from './errors.js';
 import { formatEndpoint } from '../lock/address.js';
 import { LockSocket } from '../lock/lock-socket.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { isHeld } from '../lock/probe.js';
 import { debug } from './debug.js';
 import { awaitRelease, forward, queryStatus, type ForwardRequest, type Peer } from './launcher.js';
 import type { Settings } from './options.js';

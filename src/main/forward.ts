@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { formatEndpoint } from '../lock/address.js';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { ErrorCode, LockSocketError, noListenerMessage } from './errors.js';
+import { isHeld } from '../lock/probe.js';
 import { backoff, forwardRequest, NOT_OURS, peerAt } from './claim.js';
 import { debug } from './debug.js';
 import { forward } from './launcher.js';

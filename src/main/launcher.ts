@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { formatEndpoint } from '../lock/address.js';
-import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode, LockSocketError, type LockSocketErrorCode } from './errors.js';
 import { MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
 import { debug } from './debug.js';
 import { FrameDecoder, FrameType, SealedType, type Frame } from './frame.js';

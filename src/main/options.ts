@@ -4,7 +4,7 @@
  * EINVALIDADDR, ENOTLOOPBACK), never a surprise later — after a launch was delivered, say.
  */
 import { lockEndpoints, type LockEndpoint } from '../lock/endpoints.js';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_ARG_BYTES,

@@ -6,7 +6,7 @@
  * dropped, and the holder keeps serving.
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import { debug } from './debug.js';
 import { Connection, refuse, Stage, type ConnectionSettings, type Host } from './holder.js';
 import type { Launch, LaunchReply, ReplyFunction } from './types.js';

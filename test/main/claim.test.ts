@@ -15,8 +15,17 @@ import { privateDir } from '../helpers/dirs.js';
 import { killAll } from '../helpers/child.js';
 import { instance as hardInstance } from '../helpers/hard.js';
 import { bindOnly } from '../helpers/bind-only.js';
-import { ErrorCode, LockSocketError, isHeld, lockEndpoints, lockSocket, type LockEndpoint } from '../../src/lock/index.js';
-import { instanceStatus, requestSingleInstance, type SingleInstanceOptions } from '../../src/main/index.js';
+import {
+  ErrorCode,
+  LockSocketError,
+  instanceStatus,
+  isHeld,
+  lockEndpoints,
+  lockSocket,
+  requestSingleInstance,
+  type LockEndpoint,
+  type SingleInstanceOptions,
+} from '../../src/main/index.js';
 
 const { port } = portsFor(import.meta.url);
 const secretDir = privateDir('lock-socket-claim-');

@@ -9,7 +9,7 @@ import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child } from '../helpers/child.js';
 import { holder, type HardConfig } from '../helpers/hard.js';
 import { requestSingleInstance, type Delivery, type SingleInstanceOptions } from '../../src/main/index.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 
 const { port } = portsFor(import.meta.url);
 

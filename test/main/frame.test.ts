@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame } from '../../src/main/frame.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 
 /** Writes `chunk` and reads every frame it completes (the decoder's old push()). */
 function push(d: FrameDecoder, chunk: Uint8Array): Frame[] {

@@ -21,7 +21,7 @@ import { challengeBody, decodeChallenge, encodeChallenge, encodeClearError, enco
 import { nonce } from '../../src/main/keys.js';
 import { Opener, SEAL_OVERHEAD } from '../../src/main/seal.js';
 import { loadOrCreateSecret, loadOrCreateSecretSync } from '../../src/main/secret.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const MiB = 1024 * 1024;

@@ -28,7 +28,7 @@ import {
   Op,
 } from '../../src/main/messages.js';
 import { DEFAULT_MAX_ARG_BYTES, DEFAULT_MAX_ARGS, MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, PROTOCOL_VERSION } from '../../src/main/constants.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 import { opened, openedJson } from '../helpers/sealed.js';
 
 const N = Buffer.alloc(32, 9);

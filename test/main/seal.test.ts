@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FrameDecoder, FrameType, SealedType, encodeFrame, type Frame } from '../../src/main/frame.js';
 import { Opened, Opener, SEAL_OVERHEAD, Sealer } from '../../src/main/seal.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 
 function frameOf(bytes: Buffer): Frame {
   const d = new FrameDecoder({ maxFrameBytes: 1 << 20 });

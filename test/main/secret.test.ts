@@ -18,7 +18,7 @@ import {
 } from '../../src/main/secret.js';
 import type { SecretDirCandidate } from '../../src/main/secret.js';
 import { SECRET_BYTES } from '../../src/main/constants.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 import { nobodySkip } from '../helpers/nobody.js';
 import { portsFor } from '../helpers/ports.js';
 

@@ -11,8 +11,16 @@ import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { Child, fixture, killAll } from '../helpers/child.js';
 import { bindOnly } from '../helpers/bind-only.js';
-import { ErrorCode, LockSocketError, isHeld } from '../../src/lock/index.js';
-import { forwardLaunch, requestSingleInstance, type Launch, type ReplyFunction, type SingleInstanceOptions } from '../../src/main/index.js';
+import {
+  ErrorCode,
+  LockSocketError,
+  forwardLaunch,
+  isHeld,
+  requestSingleInstance,
+  type Launch,
+  type ReplyFunction,
+  type SingleInstanceOptions,
+} from '../../src/main/index.js';
 
 const { port } = portsFor(import.meta.url);
 const secretDir = privateDir('lock-socket-streams-');
