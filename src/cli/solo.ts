@@ -15,7 +15,7 @@ import { requestSingleInstance } from '../main/instance.js';
 import { SOLO_APP_ID, UsageError, lockFor, lockName, parseInvocation, portArgument } from './args.js';
 import type { Invocation, Values } from './args.js';
 import { warnIfEphemeral } from './ephemeral.js';
-import { ExitCode, exitCodeForError } from './exit-codes.js';
+import { ExitCode, exitCodeForError } from '../main/exit-codes.js';
 import { listeningSocketFd } from './inherit.js';
 import { forwardSignals } from './signals.js';
 import { statusMode } from './status.js';

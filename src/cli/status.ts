@@ -12,7 +12,7 @@ import type { HolderStatus } from '../main/types.js';
 import { UsageError, lockFor, lockName, portArgument } from './args.js';
 import type { Invocation } from './args.js';
 import { warnIfEphemeral } from './ephemeral.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../main/exit-codes.js';
 
 /** What --status found, before it is printed. */
 type Finding =

@@ -6,7 +6,7 @@ import { tmpdir, constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockSocket, tryLockSocket } from '../../src/lock/index.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { ExitCode } from '../../src/main/exit-codes.js';
 import { UsageError, parseInvocation } from '../../src/cli/solo.js';
 import { lockName } from '../../src/cli/args.js';
 import { FORWARDED_SIGNALS } from '../../src/cli/signals.js';

@@ -1,10 +1,11 @@
 /**
  * The exit statuses of `solo`, from sysexits.h where one fits, and the shell's conventions for
  * a command that cannot run (126, 127) or died of a signal (128 + N). The README's table is
- * generated from this object's values.
+ * generated from this object's values. It lives in src/main, not src/cli, because the Electron
+ * adapter (electron.ts) ends a launch that could not be forwarded with the same statuses.
  */
-import { ErrorCode } from '../main/errors.js';
-import type { LockSocketErrorCode } from '../main/errors.js';
+import { ErrorCode } from './errors.js';
+import type { LockSocketErrorCode } from './errors.js';
 
 export const ExitCode = {
   /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status); --status: the lock is held (by this app, proven, with --app-id). */
