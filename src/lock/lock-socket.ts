@@ -6,7 +6,6 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { defaultAddress, formatEndpoint, validateAddress, validatePort } from './address.js';
 import { ErrorCode, LockSocketError } from './errors.js';
-import { listenExclusive } from './listen.js';
 
 export interface LockSocketOptions {
   /** The port, 1..65535. Prefer one below 32768 (see the README's "Guarantees and limits"). */
@@ -155,7 +154,7 @@ export class LockSocket implements AsyncDisposable {
       server.once('listening', onListening);
       // Only a listening socket excludes others (libuv sets SO_REUSEADDR, so two merely bound
       // sockets could share the port). Exclusive: node:cluster never shares it among workers.
-      listenExclusive(server, this.#addr, this.#port);
+      server.listen({ host: this.#addr, port: this.#port, exclusive: true });
     });
     if (held) return held;
     // Once listening, the only errors left are failed accepts (e.g. EMFILE): the lock is still

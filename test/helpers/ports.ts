@@ -37,7 +37,6 @@ const FILES = [
   'cli/solo-main.test.js',
   'main/faults.test.js',
   'main/protocol.test.js',
-  'lock/listen.test.js',
   'spare-2',
   'examples/demo.test.js',
   'example-app/app.test.js',
