@@ -38,7 +38,6 @@ export class LockSocket implements AsyncDisposable {
   #queue: Promise<unknown> = Promise.resolve();
   /** For a lock: resolves to the EADDRINUSE error when held (so tryLock builds no error), else undefined. */
   #last: { kind: Operation; promise: Promise<NodeJS.ErrnoException | undefined> } | undefined;
-  readonly #heldErrors = new WeakMap<NodeJS.ErrnoException, LockSocketError>();
 
   /** @throws LockSocketError `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EINVALIDOPTION` */
   constructor(options: LockSocketOptions) {
@@ -83,17 +82,13 @@ export class LockSocket implements AsyncDisposable {
    */
   async lock(): Promise<void> {
     const held = await this.#attempt();
-    if (held === undefined) return;
-    // Concurrent lock() calls share one attempt, so they also share one error object.
-    let error = this.#heldErrors.get(held);
-    if (error === undefined) this.#heldErrors.set(held, (error = this.#listenError(held)));
-    throw error;
+    if (held !== undefined) throw this.#listenError(held);
   }
 
   /** Takes the lock if it is free: false when it is held (`ELOCKED`); other errors still reject. */
   async tryLock(): Promise<boolean> {
-    // No LockSocketError is built for a held lock here: tryLock on a held port is the hot path
-    // of every later launch, and an error (message, stack) only to be caught costs ~10 us.
+    // No LockSocketError is built for a held lock here: a held lock is tryLock's answer, not a
+    // failure, and every later launch asks it (bench P2).
     return (await this.#attempt()) === undefined;
   }
 

@@ -161,7 +161,12 @@ describe('concurrent calls', () => {
     const results = await Promise.allSettled([other.lock(), other.lock()]);
     assert.equal(results[0]?.status, 'rejected');
     assert.equal(results[1]?.status, 'rejected');
-    assert.equal((results[0] as PromiseRejectedResult).reason, (results[1] as PromiseRejectedResult).reason);
+    // One attempt: both errors wrap the one EADDRINUSE of its one listen.
+    const [first, second] = results.map((r) => (r as PromiseRejectedResult).reason as LockSocketError);
+    assert.equal(first?.code, ErrorCode.ELOCKED);
+    assert.equal(second?.code, ErrorCode.ELOCKED);
+    assert.equal((first?.cause as NodeJS.ErrnoException).code, 'EADDRINUSE');
+    assert.equal(first?.cause, second?.cause);
     await lock.unlock();
   });
 
