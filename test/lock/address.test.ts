@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import {
   ErrorCode,
-  LockSocketError,
   MAX_SCHEME_UID,
   SYSTEM_ADDRESS,
   defaultAddress,
@@ -14,14 +13,7 @@ import {
   validatePort,
 } from '../../src/lock/index.js';
 import { isDottedQuad } from '../../src/lock/address.js';
-
-function rejects(fn: () => unknown, code: string): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof LockSocketError, `expected a LockSocketError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  });
-}
+import { throwsWith } from '../helpers/errors.js';
 
 const linux = (uid: number): string => defaultAddress({ platform: 'linux', uid });
 
@@ -45,7 +37,7 @@ describe('defaultAddress on Linux', () => {
 
   test('uids beyond the scheme, negative or fractional are EUIDRANGE, never a shared address', () => {
     for (const uid of [MAX_SCHEME_UID + 1, 2 ** 32 - 2, -1, 1.5, Number.NaN]) {
-      rejects(() => linux(uid), ErrorCode.EUIDRANGE);
+      throwsWith(() => linux(uid), ErrorCode.EUIDRANGE);
     }
   });
 
@@ -111,15 +103,15 @@ describe('validateAddress', () => {
 
   test('refuses every non-loopback address with ENOTLOOPBACK', () => {
     for (const addr of ['10.0.0.1', '0.0.0.0', '8.8.8.8', '128.0.0.1', '::', '::2', 'fe80::1', '::ffff:10.0.0.1', '::127.0.0.1']) {
-      rejects(() => validateAddress(addr), ErrorCode.ENOTLOOPBACK);
+      throwsWith(() => validateAddress(addr), ErrorCode.ENOTLOOPBACK);
     }
   });
 
   test('refuses names and malformed text with EINVALIDADDR: names are never resolved', () => {
     for (const addr of ['localhost', 'ip6-localhost', '', '127.1', '127.0.0.01', '127.0.0.256', '::1%lo', ' 127.0.0.1', '[::1]']) {
-      rejects(() => validateAddress(addr), ErrorCode.EINVALIDADDR);
+      throwsWith(() => validateAddress(addr), ErrorCode.EINVALIDADDR);
     }
-    rejects(() => validateAddress(2130706433 as unknown as string), ErrorCode.EINVALIDADDR);
+    throwsWith(() => validateAddress(2130706433 as unknown as string), ErrorCode.EINVALIDADDR);
   });
 });
 
@@ -147,7 +139,7 @@ describe('validatePort', () => {
 
   test('refuses anything else with EINVALIDPORT', () => {
     for (const port of [0, -1, 65536, 1.5, Number.NaN, Infinity, 'x', '5197', null, undefined, 5197n]) {
-      rejects(() => validatePort(port), ErrorCode.EINVALIDPORT);
+      throwsWith(() => validatePort(port), ErrorCode.EINVALIDPORT);
     }
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '../../src/lock/index.js';
 import { portsFor } from '../helpers/ports.js';
 import { nobody } from '../helpers/nobody.js';
+import { rejectsWith, throwsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const lockIndexUrl = new URL('../../src/lock/index.js', import.meta.url).href;
@@ -29,21 +30,6 @@ function track<T extends LockSocket | undefined>(lock: T): T {
 after(async () => {
   await Promise.all(taken.map((lock) => lock.unlock()));
 });
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<LockSocketError> {
-  let caught: unknown;
-  await assert.rejects(promise, (error: unknown) => {
-    caught = error;
-    return true;
-  });
-  assert.ok(caught instanceof LockSocketError, `expected a LockSocketError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
-
-function throwsWith(fn: () => unknown, code: string): void {
-  assert.throws(fn, (error: unknown) => error instanceof LockSocketError && error.code === code);
-}
 
 /** Connects a client and resolves with everything it read once the server side closed it. */
 async function readUntilClosed(p: number, addr = '127.0.0.1'): Promise<string> {

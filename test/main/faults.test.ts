@@ -9,7 +9,7 @@ import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child } from '../helpers/child.js';
 import { holder, type HardConfig } from '../helpers/hard.js';
 import { requestSingleInstance, type Delivery, type SingleInstanceOptions } from '../../src/main/index.js';
-import { LockSocketError } from '../../src/main/errors.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 
@@ -26,14 +26,6 @@ async function launch(cfg: HardConfig, argv: string[], options: Partial<SingleIn
     throw new Error('this launch became primary: the holder was not serving');
   }
   return instance;
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof LockSocketError, `not a LockSocketError: ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return true;
-  });
 }
 
 function tags(p: Child): string[] {

@@ -6,7 +6,6 @@ import { createServer, type Socket } from 'node:net';
 import {
   ErrorCode,
   LockSocket,
-  LockSocketError,
   instanceStatus,
   requestSingleInstance,
   secretPath,
@@ -17,6 +16,7 @@ import {
 } from '../../src/main/index.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const secretDir = privateDir();
@@ -27,17 +27,6 @@ const base = (i: number, extra: Partial<SingleInstanceOptions> = {}): SingleInst
   argv: [],
   ...extra,
 });
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<LockSocketError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LockSocketError, `expected LockSocketError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected a rejection with ${code}`);
-}
 
 const tricky = [
   'first',
