@@ -7,7 +7,7 @@
 // with `npm pack`, unpacked into node_modules/.cache, and reused. The build is made once with the
 // current Node (tsc and esbuild need nothing newer); every test and every child process it
 // spawns then runs on the other binary (the tests spawn process.execPath). Not part of `npm
-// test`: it downloads ~30 MB per version.
+// test`: it downloads a whole Node build for each version.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -52,8 +52,8 @@ export function defaultAddress(input: DefaultAddressInput = {}): string {
   if (SINGLE_LOOPBACK_PLATFORMS.has(platform)) return SYSTEM_ADDRESS;
   if (platform === 'win32') {
     const username = input.username ?? userInfo().username;
-    // node:crypto costs ~6 ms to load and only Windows needs it here: fetched on demand, so
-    // loading the lock on Linux and macOS never pays for it (bench P7).
+    // node:crypto is slow to load and only Windows needs it here: fetched on demand, so loading
+    // the lock on Linux and macOS never pays for it (docs/benchmarks.md: P7, "Issue 15").
     const { createHash } = process.getBuiltinModule('node:crypto');
     const digest = createHash('sha256').update(username.toLowerCase(), 'utf8').digest();
     return `127.${digest[0]}.${digest[1]}.1`;
