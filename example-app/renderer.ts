@@ -42,7 +42,7 @@ function addLaunch(launch: LaunchView): void {
 
 const { status, launches } = bridge.snapshot();
 document.querySelector('#lock')!.textContent =
-  `${status.addr}:${status.port} held by pid ${status.pid} since ${new Date(status.since).toLocaleString()}`;
+  `port ${status.port} on ${status.addr}, held by pid ${status.pid} since ${new Date(status.since).toLocaleString()}`;
 for (const launch of launches) addLaunch(launch);
 bridge.onLaunch(addLaunch);
 document.querySelector('#quit')!.addEventListener('click', () => void bridge.quit());

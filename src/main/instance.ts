@@ -125,7 +125,7 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
     this.#closing ??= (async () => {
       this.#holder?.release();
       await this.#lock?.unlock();
-      debug('released %s:%d', this.addr, this.port);
+      debug('released %s', formatEndpoint(this.addr, this.port));
     })();
     return this.#closing;
   }

@@ -3,6 +3,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ErrorCode,
   MAX_SCHEME_UID,
@@ -11,6 +14,7 @@ import {
   validateAddress,
   validatePort,
 } from '../../src/lock/index.js';
+import { formatEndpoint } from '../../src/lock/address.js';
 import { throwsWith } from '../helpers/errors.js';
 
 const linux = (uid: number): string => defaultAddress({ platform: 'linux', uid });
@@ -122,5 +126,36 @@ describe('validatePort', () => {
     for (const port of [0, -1, 65536, 1.5, Number.NaN, Infinity, 'x', '5197', null, undefined, 5197n]) {
       throwsWith(() => validatePort(port), ErrorCode.EINVALIDPORT);
     }
+  });
+});
+
+describe('formatEndpoint', () => {
+  test('puts IPv6 in brackets, so the port cannot be read as part of the address', () => {
+    assert.equal(formatEndpoint('127.3.232.1', 5197), '127.3.232.1:5197');
+    assert.equal(formatEndpoint('::1', 5197), '[::1]:5197');
+    assert.equal(formatEndpoint('::ffff:127.0.0.1', 5197), '[::ffff:127.0.0.1]:5197');
+  });
+
+  test('no source joins an address and a port by hand (which prints IPv6 wrongly)', () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const byHand = /\$\{[^}]*(?:addr|host)[^}]*\}:\$\{[^}]*port[^}]*\}/i;
+    const found: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'dist') walk(path);
+        else if (/\.(?:ts|cts|mts)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) {
+          readFileSync(join(root, path), 'utf8')
+            .split('\n')
+            .forEach((line, i) => {
+              // formatEndpoint itself, and bench/raw.ts's copy of it (that file uses no lock-socket code).
+              if (byHand.test(line) && !line.includes('`[${')) found.push(`${path}:${i + 1}: ${line.trim()}`);
+            });
+        }
+      }
+    };
+    for (const dir of ['src', 'test', 'bench', 'examples', 'example-app']) walk(dir);
+    assert.ok(byHand.test(['`${lock.addr}', '${lock.port}`'].join(':')), 'control: the pattern finds the hand-made form');
+    assert.deepEqual(found, []);
   });
 });

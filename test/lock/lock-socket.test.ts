@@ -14,6 +14,7 @@ import {
   lockSocket,
   tryLockSocket,
 } from '../../src/lock/index.js';
+import { formatEndpoint } from '../../src/lock/address.js';
 import { portsFor } from '../helpers/ports.js';
 import { nobody } from '../helpers/nobody.js';
 import { rejectsWith, throwsWith } from '../helpers/errors.js';
@@ -58,7 +59,7 @@ describe('the SYNOPSIS, line by line', () => {
     // A second object in the same process conflicts, like another process would.
     const other = track(new LockSocket({ port: p }));
     const error = await rejectsWith(other.lock(), ErrorCode.ELOCKED);
-    assert.ok(error.message.includes(`${lock.addr}:${p}`), error.message);
+    assert.ok(error.message.includes(formatEndpoint(lock.addr, p)), error.message);
     assert.equal((error.cause as NodeJS.ErrnoException).code, 'EADDRINUSE');
     assert.equal(other.isLocked, false);
     assert.equal(await other.tryLock(), false);
