@@ -1,11 +1,5 @@
 // The page: no Node, no remote; only what preload.cts exposes on window.lockSocket.
-interface LaunchView {
-  argv: string[];
-  cwd: string;
-  data: unknown;
-  time: number;
-  deepLink?: string;
-}
+import type { LaunchRecord as LaunchView } from './holder.js'; // a type only: erased, nothing is loaded
 interface LockSocketBridge {
   snapshot(): { status: { addr: string; port: number; pid: number; since: number }; launches: LaunchView[] };
   onLaunch(callback: (launch: LaunchView) => void): void;

@@ -33,7 +33,7 @@ import {
 } from './messages.js';
 import { LauncherIO, OUTPUT_WINDOW } from './launcher-io.js';
 import { Opener, SEAL_OVERHEAD, Sealer, type Opened } from './seal.js';
-import type { Delivery, HolderStatus, JsonValue, LaunchReply } from './types.js';
+import type { Delivery, HolderStatus, LaunchData, LaunchReply } from './types.js';
 
 /** Nobody is there any more: the connection was refused, or closed before a byte came back. */
 export interface Gone {
@@ -51,12 +51,9 @@ export interface Peer {
   handshakeTimeout: number;
 }
 
-export interface ForwardRequest extends Peer {
+/** A launch to send (its pid is this process's), and how. */
+export interface ForwardRequest extends Peer, Omit<LaunchData, 'pid'> {
   secret: KeyObject;
-  argv: string[];
-  cwd: string;
-  data: JsonValue | undefined;
-  env: Record<string, string>;
   replyTimeout: number;
   /** Where the holder's output goes, and the stdin sent to it (none: the holder's `launch.stdin` ends at once). */
   stdout: Writable;

@@ -18,7 +18,7 @@ import {
   MAX_HANDSHAKE_FRAME_BYTES,
 } from './constants.js';
 import type { Readable, Writable } from 'node:stream';
-import type { Delivery, JsonValue } from './types.js';
+import type { Delivery, JsonValue, LaunchData } from './types.js';
 
 export interface SingleInstanceOptions {
   /** Names the app: a holder only talks to launches of the same appId, and the secret is per appId. */
@@ -91,16 +91,14 @@ export interface StatusOptions {
   handshakeTimeout?: number;
 }
 
-/** Everything `requestSingleInstance` needs, checked. */
-export interface Settings {
+/**
+ * Everything `requestSingleInstance` needs, checked; the launch it would send (env: the variables
+ * to forward, read from process.env).
+ */
+export interface Settings extends Omit<LaunchData, 'pid'> {
   appId: string;
   /** Where the lock may be, in the order every instance tries them. */
   endpoints: LockEndpoint[];
-  argv: string[];
-  cwd: string;
-  data: JsonValue | undefined;
-  /** The variables to forward, read from process.env. */
-  env: Record<string, string>;
   /** Undefined: process.stdout / process.stderr, looked up only when a launch is forwarded. */
   stdout: Writable | undefined;
   stderr: Writable | undefined;
