@@ -14,6 +14,12 @@ export class LockSocketError<Code extends string> extends Error {
   }
 }
 
+/** The type guard of one layer's codes: true when `code` is one of the values of `codes`. */
+export function codeGuard<Code extends string>(codes: Readonly<Record<string, Code>>): (code: unknown) => code is Code {
+  const known: ReadonlySet<string> = new Set(Object.values(codes));
+  return (code: unknown): code is Code => typeof code === 'string' && known.has(code);
+}
+
 /** {@link LockSocketError} as one layer exports it: constructible with, and narrowing to, that layer's codes. */
 export interface LockSocketErrorClass<Code extends string> {
   new (code: Code, message: string, options?: { cause?: unknown }): LockSocketError<Code>;

@@ -4,7 +4,7 @@
  * single-instance layer adds its own in src/main/errors.ts. None of either is a code Node gives
  * a system error (EACCES, EBUSY, ...), so `err.code === 'ELOCKED'` is never ambiguous.
  */
-import { LockSocketError as CodedError, type LockSocketErrorClass } from './error-class.js';
+import { LockSocketError as CodedError, codeGuard, type LockSocketErrorClass } from './error-class.js';
 
 export const ErrorCode = {
   /** The address and port are already held: by another process, another object, or a foreign listener. */
@@ -29,12 +29,8 @@ export const ErrorCode = {
 
 export type LockSocketErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const codes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-
 /** True when `code` is one of the lock's codes. */
-export function isErrorCode(code: unknown): code is LockSocketErrorCode {
-  return typeof code === 'string' && codes.has(code);
-}
+export const isErrorCode: (code: unknown) => code is LockSocketErrorCode = codeGuard(ErrorCode);
 
 /** The error class, with the lock's codes (src/lock/error-class.ts explains the pair). */
 export type LockSocketError = CodedError<LockSocketErrorCode>;

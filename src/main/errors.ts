@@ -4,7 +4,7 @@
  * throw the one LockSocketError class (src/lock/error-class.ts), each narrowed to its own codes.
  */
 import { formatEndpoint } from '../lock/address.js';
-import { LockSocketError as CodedError, type LockSocketErrorClass } from '../lock/error-class.js';
+import { LockSocketError as CodedError, codeGuard, type LockSocketErrorClass } from '../lock/error-class.js';
 import { ErrorCode as LockErrorCode } from '../lock/errors.js';
 
 /** The codes only this layer raises: the protocol's, the handshake's, the secret's, a launch's. */
@@ -70,12 +70,8 @@ export const ErrorCode = { ...LockErrorCode, ...SingleInstanceErrorCode } as con
 
 export type LockSocketErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const codes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-
 /** True when `code` is one of lock-socket's codes (useful for codes that crossed the wire). */
-export function isErrorCode(code: unknown): code is LockSocketErrorCode {
-  return typeof code === 'string' && codes.has(code);
-}
+export const isErrorCode: (code: unknown) => code is LockSocketErrorCode = codeGuard(ErrorCode);
 
 /** The error class, with every code of this layer and the lock's. */
 export type LockSocketError = CodedError<LockSocketErrorCode>;
