@@ -8,7 +8,7 @@
  * The flood comes from this user, not another uid: the holder's admission does not look at uids.
  */
 import { requestSingleInstance } from '../src/main/index.js';
-import { LockSocketError } from '../src/lock/errors.js';
+import { LockSocketError } from '../src/main/errors.js';
 import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
 import { background, fixture, startHolder } from './procs.js';
 import { interleave, summarize, type Summary } from './stats.js';

@@ -147,10 +147,18 @@ export function readSecret(file: string): Buffer {
   }
 }
 
+/**
+ * `host:port` as both sides put it into the transcript, IPv6 in brackets: the format lock-socket's
+ * holder uses, written here again because this file uses no lock-socket code.
+ */
+export function endpointOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Sends one launch to the holder of `host:port` and resolves with its reply. */
 export function rawForward(host: string, port: number, appId: string, secret: Buffer, launch: RawLaunch): Promise<RawReply> {
   return new Promise((resolve, reject) => {
-    const endpoint = `${host}:${port}`;
+    const endpoint = endpointOf(host, port);
     const hello = frame(HELLO, Buffer.concat([randomBytes(NONCE_BYTES), Buffer.from(appId)]));
     let keys: Keys | undefined;
     let received = 0;
@@ -182,7 +190,7 @@ export function rawForward(host: string, port: number, appId: string, secret: Bu
 
 /** A whole second launch: find the lock held, read the secret, forward. */
 export async function rawLaunch(host: string, port: number, appId: string, secretFile: string, argv: string[]): Promise<RawReply> {
-  if (!(await lockIsHeld(host, port))) throw new Error(`nobody holds ${host}:${port}`);
+  if (!(await lockIsHeld(host, port))) throw new Error(`nobody holds ${endpointOf(host, port)}`);
   return rawForward(host, port, appId, readSecret(secretFile), { argv, cwd: process.cwd(), pid: process.pid });
 }
 
@@ -217,7 +225,7 @@ function serve(socket: Socket, endpoint: string, appId: string, secret: Buffer, 
 
 /** The holder's side: listens on `host:port` and answers every launch with `onLaunch`'s reply. */
 export async function rawHolder(host: string, port: number, appId: string, secret: Buffer, onLaunch: (launch: RawLaunch) => RawReply): Promise<Server> {
-  const endpoint = `${host}:${port}`;
+  const endpoint = endpointOf(host, port);
   const server = createServer((socket) => serve(socket, endpoint, appId, secret, onLaunch));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -31,11 +31,8 @@ export function lockOptions(): ElectronLockOptions {
   return { ...lockTarget(), additionalData: { launchedAt: new Date().toISOString() } };
 }
 
-interface LaunchRecord {
-  argv: string[];
-  cwd: string;
-  data: JsonValue | undefined;
-  pid: number;
+/** A launch as the window lists it (renderer.ts): what the launcher sent, when, and its deep link. */
+export interface LaunchRecord extends Pick<Launch, 'argv' | 'cwd' | 'data' | 'pid'> {
   time: number;
   deepLink: string | undefined;
 }

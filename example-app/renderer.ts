@@ -1,11 +1,5 @@
 // The page: no Node, no remote; only what preload.cts exposes on window.lockSocket.
-interface LaunchView {
-  argv: string[];
-  cwd: string;
-  data: unknown;
-  time: number;
-  deepLink?: string;
-}
+import type { LaunchRecord as LaunchView } from './holder.js'; // a type only: erased, nothing is loaded
 interface LockSocketBridge {
   snapshot(): { status: { addr: string; port: number; pid: number; since: number }; launches: LaunchView[] };
   onLaunch(callback: (launch: LaunchView) => void): void;
@@ -42,7 +36,7 @@ function addLaunch(launch: LaunchView): void {
 
 const { status, launches } = bridge.snapshot();
 document.querySelector('#lock')!.textContent =
-  `${status.addr}:${status.port} held by pid ${status.pid} since ${new Date(status.since).toLocaleString()}`;
+  `port ${status.port} on ${status.addr}, held by pid ${status.pid} since ${new Date(status.since).toLocaleString()}`;
 for (const launch of launches) addLaunch(launch);
 bridge.onLaunch(addLaunch);
 document.querySelector('#quit')!.addEventListener('click', () => void bridge.quit());

@@ -21,7 +21,7 @@ try {
   });
 
   if (instance.isPrimary) {
-    console.log(`${tag} holder: I hold ${instance.addr}:${instance.port}; waiting for launches`);
+    console.log(`${tag} holder: I hold port ${instance.port} on ${instance.addr}; waiting for launches`);
     let served = 0;
     instance.on('second-instance', async (launch, reply) => {
       served++;

@@ -166,7 +166,7 @@ test('src/lock imports only node:* and files of its own folder', () => {
 });
 
 test('a primary whose secret exists never loads node:crypto; the first second instance does', (t) => {
-  // node:crypto costs ~3 ms to load (docs/benchmarks.md, P7): an app's start must not pay it.
+  // Loading node:crypto is most of a primary's start (docs/benchmarks.md, P7): it must not pay it.
   // The check can fail both ways: the same process then forwards a launch to itself, which
   // needs HMACs, and must see crypto loaded.
   const { port } = portsFor(import.meta.url);

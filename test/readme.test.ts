@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import * as lock from '../src/lock/index.js';
 import * as main from '../src/main/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -21,6 +22,12 @@ test('the error-code table lists exactly the codes of ErrorCode', () => {
   const rows = [...section('Error codes').matchAll(/^\| `([A-Z0-9]+)` \|/gm)].map((m) => m[1]);
   assert.deepEqual([...rows].sort(), Object.values(main.ErrorCode).sort());
   assert.equal(new Set(rows).size, rows.length, 'no code listed twice');
+});
+
+test("the codes the table marks lock or both are exactly the lock's own (what `lock-socket` exports)", () => {
+  const rows = [...section('Error codes').matchAll(/^\| `([A-Z0-9]+)` \| ([a-z]+) \|/gm)];
+  const lockRows = rows.filter(([, , where]) => where === 'lock' || where === 'both').map(([, code]) => code);
+  assert.deepEqual(lockRows.sort(), Object.values(lock.ErrorCode).sort());
 });
 
 test('every numeric constant the README or docs state in a table matches the exported value', () => {

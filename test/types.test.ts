@@ -3,10 +3,11 @@
 // sure the file is part of the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LockSocketErrorCode } from 'lock-socket';
+import { ErrorCode as LockErrorCode, LockSocketError as LockError, type LockSocketErrorCode as LockCode } from 'lock-socket';
 import {
   ErrorCode,
   LockSocketError,
+  type LockSocketErrorCode,
   requestSingleInstance,
   type Launch,
   type LaunchReply,
@@ -46,6 +47,23 @@ export async function typeChecks(): Promise<void> {
       if (code === 'ELOCKED' || code === ErrorCode.EAUTH) void code;
       // @ts-expect-error 'ENOPE' is not one of the codes
       if (code === 'ENOPE') void code;
+      // @ts-expect-error instanceof narrows `code` to the union, not to any
+      const notANumber: number = error.code;
+      void notANumber;
+    }
+  }
+  // `lock-socket` alone has the lock's codes only: the single-instance layer's are not among them.
+  try {
+    await instance.close();
+  } catch (error) {
+    if (error instanceof LockError) {
+      const code: LockCode = error.code;
+      if (code === 'ELOCKED' || code === LockErrorCode.EPORTDENIED) void code;
+      // @ts-expect-error EAUTH is the single-instance layer's, not the lock's
+      if (code === 'EAUTH') void code;
+      // @ts-expect-error instanceof narrows `code` to the lock's union, not to any
+      const notANumber: number = error.code;
+      void notANumber;
     }
   }
   await using disposable = await requestSingleInstance(options); // AsyncDisposable
@@ -54,4 +72,9 @@ export async function typeChecks(): Promise<void> {
 
 test('the type-level checks compiled (see typeChecks above)', () => {
   assert.equal(typeof typeChecks, 'function');
+});
+
+test('both entry points export the one error class', () => {
+  assert.equal(LockError, LockSocketError);
+  assert.ok(new LockSocketError(ErrorCode.EAUTH, 'x') instanceof LockError);
 });

@@ -15,7 +15,7 @@ import { requestSingleInstance } from '../main/instance.js';
 import { SOLO_APP_ID, UsageError, lockFor, lockName, parseInvocation, portArgument } from './args.js';
 import type { Invocation, Values } from './args.js';
 import { warnIfEphemeral } from './ephemeral.js';
-import { ExitCode, exitCodeForError } from './exit-codes.js';
+import { ExitCode, exitCodeForError } from '../main/exit-codes.js';
 import { listeningSocketFd } from './inherit.js';
 import { forwardSignals } from './signals.js';
 import { statusMode } from './status.js';
@@ -153,7 +153,7 @@ async function runMode({ values, positionals }: Invocation): Promise<number> {
  * Runs COMMAND with inherited stdio, forwarding signals, and resolves with solo's exit status.
  * `lockFd`, when known, is solo's listening socket: COMMAND gets it as fd 3, so the lock stays
  * held for as long as COMMAND (or a descendant that keeps fd 3 open) runs, even if solo is
- * killed with SIGKILL. Nobody answers on the socket then; launches time out (ETIMEDOUT) and
+ * killed with SIGKILL. Nobody answers on the socket then; launches time out (EHANDSHAKETIMEOUT) and
  * still count as locked.
  */
 function runCommand(command: string, args: string[], lockFd: number | undefined): Promise<number> {

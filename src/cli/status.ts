@@ -4,15 +4,15 @@
  * (Perl's Lock::Socket) refuses connections as a free port does, so "free" is confirmed by a
  * listen that succeeds (isHeld), and "held by a socket that accepts nothing" by one that fails.
  */
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
-import type { LockSocketErrorCode } from '../lock/errors.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { ErrorCode, LockSocketError, noListenerMessage } from '../main/errors.js';
+import type { LockSocketErrorCode } from '../main/errors.js';
+import { isHeld } from '../lock/probe.js';
 import { instanceStatus } from '../main/instance.js';
 import type { HolderStatus } from '../main/types.js';
 import { UsageError, lockFor, lockName, portArgument } from './args.js';
 import type { Invocation } from './args.js';
 import { warnIfEphemeral } from './ephemeral.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from '../main/exit-codes.js';
 
 /** What --status found, before it is printed. */
 type Finding =
@@ -25,10 +25,10 @@ type Finding =
  * is not (or cannot be shown to be) this user's app.
  * - `EFOREIGN`, `ENOLISTENER`: whatever holds it does not speak lock-socket (or accepts nothing);
  * - `EAPPID`: a lock-socket holder of another app;
- * - `EAUTH`, `ETIMEDOUT`, `EVERSION`, `EBADMAGIC`...: held, but nothing could be proven.
+ * - `EAUTH`, `EHANDSHAKETIMEOUT`, `EVERSION`, `EBADMAGIC`...: held, but nothing could be proven.
  */
 const FOREIGN: ReadonlySet<string> = new Set([ErrorCode.EFOREIGN, ErrorCode.ENOLISTENER, ErrorCode.EBADMAGIC, ErrorCode.EFRAMETOOLARGE]);
-const SILENT: ReadonlySet<string> = new Set([ErrorCode.ETIMEDOUT, ErrorCode.EAUTH, ErrorCode.EVERSION, ErrorCode.EBADMESSAGE, ErrorCode.EBADUTF8, ErrorCode.ETRUNCATED, ErrorCode.ECLOSED, ErrorCode.EBUSY]);
+const SILENT: ReadonlySet<string> = new Set([ErrorCode.EHANDSHAKETIMEOUT, ErrorCode.EAUTH, ErrorCode.EVERSION, ErrorCode.EBADMESSAGE, ErrorCode.EBADUTF8, ErrorCode.ETRUNCATED, ErrorCode.ECLOSED, ErrorCode.ETOOMANYCONNECTIONS]);
 
 export async function statusMode({ values, positionals }: Invocation): Promise<number> {
   const [portText, extra] = positionals;

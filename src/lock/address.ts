@@ -4,7 +4,7 @@
  * Everything here is pure once its inputs are given, so the per-user scheme can be tested
  * over synthetic platforms and uids without owning those uids.
  */
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { userInfo } from 'node:os';
 import { ErrorCode, LockSocketError } from './errors.js';
 
@@ -52,8 +52,8 @@ export function defaultAddress(input: DefaultAddressInput = {}): string {
   if (SINGLE_LOOPBACK_PLATFORMS.has(platform)) return SYSTEM_ADDRESS;
   if (platform === 'win32') {
     const username = input.username ?? userInfo().username;
-    // node:crypto costs ~6 ms to load and only Windows needs it here: fetched on demand, so
-    // loading the lock on Linux and macOS never pays for it (bench P7).
+    // node:crypto is slow to load and only Windows needs it here: fetched on demand, so loading
+    // the lock on Linux and macOS never pays for it (docs/benchmarks.md: P7, "Issue 15").
     const { createHash } = process.getBuiltinModule('node:crypto');
     const digest = createHash('sha256').update(username.toLowerCase(), 'utf8').digest();
     return `127.${digest[0]}.${digest[1]}.1`;
@@ -90,7 +90,9 @@ export function validateAddress(addr: string): string {
   if (typeof addr !== 'string') {
     throw new LockSocketError(ErrorCode.EINVALIDADDR, `address must be a string, got ${typeof addr}`);
   }
-  if (isDottedQuad(addr)) {
+  // IPv4 first: V8 compiles isIPv6's large regex on first use, which every start would pay
+  // (bench P7, end to end), and the default addresses are IPv4.
+  if (isIPv4(addr)) {
     if (addr.startsWith('127.')) return addr;
     throw notLoopback(addr);
   }
@@ -109,33 +111,6 @@ export function validateAddress(addr: string): string {
     if (high >> 8 === 127) return `::ffff:${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
   }
   throw notLoopback(addr);
-}
-
-/**
- * `net.isIPv4` without its regex, which V8 compiles on first use (~0.3 ms of a primary's start,
- * which checks one address): four decimal numbers 0–255 joined by dots, no leading zeros, no
- * other character. A test compares the two over a corpus.
- */
-export function isDottedQuad(text: string): boolean {
-  let parts = 0;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 0x2e; // the end closes the last part like a dot
-    if (c === 0x2e) {
-      if (digits === 0 || value > 255) return false;
-      parts++;
-      value = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39) {
-      if (digits > 0 && value === 0) return false; // a leading zero
-      if (++digits > 3) return false;
-      value = value * 10 + (c - 0x30);
-    } else {
-      return false;
-    }
-  }
-  return parts === 4;
 }
 
 function normaliseIPv6(addr: string): string {

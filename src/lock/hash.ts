@@ -1,9 +1,9 @@
 /**
  * FNV-1a, 64 bits, over UTF-8 bytes. Shared by the secret's file name (src/main/secret.ts) and
  * the derived ports (./endpoints.ts). Not a cryptographic hash, and neither use needs one: both
- * only spread names over a space. Not sha256, because node:crypto costs ~3-6 ms to load and a
- * primary on Linux or macOS would otherwise load it at every start for these alone
- * (docs/benchmarks.md, P7).
+ * only spread names over a space. Not sha256: a primary on Linux or macOS would then load
+ * node:crypto at every start for these alone, most of what its start costs (docs/benchmarks.md:
+ * P7's end-to-end note, "Issue 15").
  */
 
 const OFFSET = 0xcbf29ce484222325n;

@@ -6,7 +6,6 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { defaultAddress, formatEndpoint, validateAddress, validatePort } from './address.js';
 import { ErrorCode, LockSocketError } from './errors.js';
-import { listenExclusive } from './listen.js';
 
 export interface LockSocketOptions {
   /** The port, 1..65535. Prefer one below 32768 (see the README's "Guarantees and limits"). */
@@ -39,7 +38,6 @@ export class LockSocket implements AsyncDisposable {
   #queue: Promise<unknown> = Promise.resolve();
   /** For a lock: resolves to the EADDRINUSE error when held (so tryLock builds no error), else undefined. */
   #last: { kind: Operation; promise: Promise<NodeJS.ErrnoException | undefined> } | undefined;
-  readonly #heldErrors = new WeakMap<NodeJS.ErrnoException, LockSocketError>();
 
   /** @throws LockSocketError `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EINVALIDOPTION` */
   constructor(options: LockSocketOptions) {
@@ -79,22 +77,18 @@ export class LockSocket implements AsyncDisposable {
    * Takes the lock. A no-op when this object already holds it.
    *
    * @throws LockSocketError `ELOCKED` when anyone else listens on the address and port (another
-   *   process, another object in this process, or a wildcard listener); `EACCES`,
-   *   `EADDRNOTAVAIL`, `ELISTEN` (with `cause`) otherwise. The object stays unlocked and may retry.
+   *   process, another object in this process, or a wildcard listener); `EPORTDENIED`,
+   *   `ENOSUCHADDR`, `ELISTEN` (with `cause`) otherwise. The object stays unlocked and may retry.
    */
   async lock(): Promise<void> {
     const held = await this.#attempt();
-    if (held === undefined) return;
-    // Concurrent lock() calls share one attempt, so they also share one error object.
-    let error = this.#heldErrors.get(held);
-    if (error === undefined) this.#heldErrors.set(held, (error = this.#listenError(held)));
-    throw error;
+    if (held !== undefined) throw this.#listenError(held);
   }
 
   /** Takes the lock if it is free: false when it is held (`ELOCKED`); other errors still reject. */
   async tryLock(): Promise<boolean> {
-    // No LockSocketError is built for a held lock here: tryLock on a held port is the hot path
-    // of every later launch, and an error (message, stack) only to be caught costs ~10 us.
+    // No LockSocketError is built for a held lock here: a held lock is tryLock's answer, not a
+    // failure, and every later launch asks it (bench P2).
     return (await this.#attempt()) === undefined;
   }
 
@@ -155,7 +149,7 @@ export class LockSocket implements AsyncDisposable {
       server.once('listening', onListening);
       // Only a listening socket excludes others (libuv sets SO_REUSEADDR, so two merely bound
       // sockets could share the port). Exclusive: node:cluster never shares it among workers.
-      listenExclusive(server, this.#addr, this.#port);
+      server.listen({ host: this.#addr, port: this.#port, exclusive: true });
     });
     if (held) return held;
     // Once listening, the only errors left are failed accepts (e.g. EMFILE): the lock is still
@@ -192,9 +186,9 @@ export class LockSocket implements AsyncDisposable {
       case 'EADDRINUSE':
         return new LockSocketError(ErrorCode.ELOCKED, `${where} is locked: something else listens there`, { cause: error });
       case 'EACCES':
-        return new LockSocketError(ErrorCode.EACCES, `${where}: permission denied (a privileged port?)`, { cause: error });
+        return new LockSocketError(ErrorCode.EPORTDENIED, `${where}: permission denied (a privileged port?)`, { cause: error });
       case 'EADDRNOTAVAIL':
-        return new LockSocketError(ErrorCode.EADDRNOTAVAIL, `${where}: this host has no such address`, { cause: error });
+        return new LockSocketError(ErrorCode.ENOSUCHADDR, `${where}: this host has no such address`, { cause: error });
       default:
         return new LockSocketError(ErrorCode.ELISTEN, `${where}: cannot listen (${error.code ?? error.message})`, { cause: error });
     }

@@ -6,7 +6,6 @@
  * ECONNREFUSED in both cases. Only trying to take the address and port tells them apart, so
  * that is what this does.
  */
-import { formatEndpoint } from './address.js';
 import { LockSocket } from './lock-socket.js';
 
 /**
@@ -21,7 +20,7 @@ import { LockSocket } from './lock-socket.js';
  * not listen", not as a way to poll a lock you mean to take: `tryLock()` takes it and keeps it.
  *
  * @throws LockSocketError as {@link LockSocket.lock} does for anything but "held":
- *   `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EACCES`, `EADDRNOTAVAIL`, `ELISTEN`.
+ *   `EINVALIDPORT`, `EINVALIDADDR`, `ENOTLOOPBACK`, `EUIDRANGE`, `EPORTDENIED`, `ENOSUCHADDR`, `ELISTEN`.
  * @example
  * ```ts
  * await isHeld(5197, '127.0.0.1'); //=> true while Perl's Lock::Socket holds 127.0.0.1:5197
@@ -34,7 +33,3 @@ export async function isHeld(port: number, addr?: string): Promise<boolean> {
   return false;
 }
 
-/** "held by something that accepts no connections", for the message of an ENOLISTENER. */
-export function noListenerMessage(addr: string, port: number): string {
-  return `${formatEndpoint(addr, port)} is held by a socket that accepts no connections (bound without listening, e.g. Perl's Lock::Socket)`;
-}

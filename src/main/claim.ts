@@ -9,16 +9,16 @@
  * - held by anything that is provably not that — another protocol (EFOREIGN), another app or
  *   another secret (EFOREIGN, EAUTH), a socket that accepts no connections (ENOLISTENER) — step
  *   to the next endpoint; on the last one, `waitForRelease` polls until it is free;
- * - anything else (a frozen holder: ETIMEDOUT; EBUSY; EINDOUBT…) ends the launch with its code:
+ * - anything else (a frozen holder: EHANDSHAKETIMEOUT; ETOOMANYCONNECTIONS; EINDOUBT…) ends the launch with its code:
  *   stepping past it could start a second copy of the app.
  */
 import type { KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { LockEndpoint } from '../lock/endpoints.js';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError, noListenerMessage } from './errors.js';
 import { formatEndpoint } from '../lock/address.js';
 import { LockSocket } from '../lock/lock-socket.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { isHeld } from '../lock/probe.js';
 import { debug } from './debug.js';
 import { awaitRelease, forward, queryStatus, type ForwardRequest, type Peer } from './launcher.js';
 import type { Settings } from './options.js';

@@ -15,7 +15,7 @@ export const DEFAULT_MAX_ARGS = 8192;
 export const DEFAULT_MAX_ARG_BYTES = 128 * 1024;
 /** Launches kept for a handler that is not attached yet; one more is refused with EQUEUEFULL. */
 export const DEFAULT_MAX_QUEUE = 64;
-/** Connections the holder serves at once; one more is refused with EBUSY. */
+/** Connections the holder serves at once; one more is refused with ETOOMANYCONNECTIONS. */
 export const DEFAULT_MAX_CONNECTIONS = 128;
 /** Connections that have not proved themselves yet; past this the oldest is closed (slowloris). */
 export const DEFAULT_MAX_UNAUTHENTICATED = 32;

@@ -9,8 +9,8 @@
  * `app` in; the structural types below are checked against Electron's own electron.d.ts by the
  * tests (test/main/electron.test.ts), so a mismatch with the real API fails `npm test`.
  */
-import { LockSocketError } from '../lock/errors.js';
-import { exitCodeForError } from '../cli/exit-codes.js';
+import { LockSocketError } from './errors.js';
+import { exitCodeForError } from './exit-codes.js';
 import { foregroundGrant, type AllowForeground } from './foreground.js';
 import { requestSingleInstance } from './instance.js';
 import type { SingleInstance, SingleInstanceOptions } from './instance.js';

@@ -5,8 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { formatEndpoint } from '../lock/address.js';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { ErrorCode, LockSocketError, noListenerMessage } from './errors.js';
+import { isHeld } from '../lock/probe.js';
 import { backoff, forwardRequest, peerAt } from './claim.js';
 import { debug } from './debug.js';
 import { forward } from './launcher.js';
@@ -20,7 +20,7 @@ import type { LaunchReply } from './types.js';
  * `stderr` — or with `undefined` when no instance runs. It never takes the lock: when it resolves
  * `undefined` the lock is free (and stays free), and the caller starts the app, which takes it.
  * Rejects with the codes of `requestSingleInstance` otherwise (ENOLISTENER, EFOREIGN, EAUTH,
- * ETIMEDOUT, EINDOUBT, EREPLYTIMEOUT, …). Takes the same options, but `waitForRelease`.
+ * EHANDSHAKETIMEOUT, EINDOUBT, EREPLYTIMEOUT, …). Takes the same options, but `waitForRelease`.
  *
  * @example
  * ```ts

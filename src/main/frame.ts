@@ -7,7 +7,7 @@
  * A frame is a 5-byte header — payload length (u32, big-endian) and type (u8) — then the payload.
  * The header is the same in every protocol version, so two versions can still tell each other so.
  */
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 
 export const FRAME_HEADER_BYTES = 5;
 

@@ -23,7 +23,7 @@
  */
 import type { Socket } from 'node:net';
 import type { KeyObject } from 'node:crypto';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import { LINGER_MS, MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
 import { debug } from './debug.js';
 import { FrameDecoder, FrameType, SealedType, type Frame, type SealedTypeValue } from './frame.js';

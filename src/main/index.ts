@@ -3,6 +3,10 @@
  * The lock API of 'lock-socket' is re-exported, so one import serves both layers.
  */
 export * from '../lock/index.js';
+// These four shadow the lock's names of the line above: this entry's codes are the lock's and the
+// single-instance layer's together (src/main/errors.ts).
+export { ErrorCode, LockSocketError, isErrorCode } from './errors.js';
+export type { LockSocketErrorCode } from './errors.js';
 export { requestSingleInstance, instanceStatus, SingleInstance } from './instance.js';
 export { forwardLaunch } from './forward.js';
 export type { SingleInstanceOptions, StatusOptions } from './instance.js';

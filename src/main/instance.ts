@@ -5,10 +5,10 @@
 import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { formatEndpoint } from '../lock/address.js';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError, noListenerMessage } from './errors.js';
 import type { LockEndpoint } from '../lock/endpoints.js';
 import type { LockSocket } from '../lock/lock-socket.js';
-import { isHeld, noListenerMessage } from '../lock/probe.js';
+import { isHeld } from '../lock/probe.js';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_ARG_BYTES, DEFAULT_MAX_UNAUTHENTICATED, LIBRARY_VERSION } from './constants.js';
 import { debug } from './debug.js';
 import { secretKey } from './keys.js';
@@ -136,7 +136,7 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
     this.#closing ??= (async () => {
       this.#holder?.release();
       await this.#lock?.unlock();
-      debug('released %s:%d', this.addr, this.port);
+      debug('released %s', formatEndpoint(this.addr, this.port));
     })();
     return this.#closing;
   }

@@ -16,8 +16,9 @@
 import type { KeyObject } from 'node:crypto';
 import { NONCE_BYTES, PROTOCOL_VERSION } from './constants.js';
 
-// node:crypto is fetched at the first handshake, not imported: it costs a few ms to load, and a
-// primary needs it only when a second instance first connects (docs/benchmarks.md, P7).
+// node:crypto is fetched at the first handshake, not imported: loading it is most of a primary's
+// start, and a primary needs it only when a second instance first connects (docs/benchmarks.md:
+// P7's end-to-end note, "Issue 15").
 const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 
 /** Bytes of a proof (an HMAC-SHA256) and of each sealing key (AES-256). */

@@ -11,7 +11,7 @@
  * buffers more than `maxBufferedOutput` fails the launch with ETOOLARGE rather than the holder.
  */
 import { Readable, Writable } from 'node:stream';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import { SealedType, type SealedTypeValue } from './frame.js';
 import { windowPayload } from './messages.js';
 

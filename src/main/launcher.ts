@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { formatEndpoint } from '../lock/address.js';
-import { ErrorCode, LockSocketError, type LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode, LockSocketError, type LockSocketErrorCode } from './errors.js';
 import { MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
 import { debug } from './debug.js';
 import { FrameDecoder, FrameType, SealedType, type Frame } from './frame.js';
@@ -33,7 +33,7 @@ import {
 } from './messages.js';
 import { LauncherIO, OUTPUT_WINDOW } from './launcher-io.js';
 import { Opener, SEAL_OVERHEAD, Sealer, type Opened } from './seal.js';
-import type { Delivery, HolderStatus, JsonValue, LaunchReply } from './types.js';
+import type { Delivery, HolderStatus, LaunchData, LaunchReply } from './types.js';
 
 /**
  * Something holds the port that is provably not this user's holder of this app: it does not speak
@@ -62,12 +62,9 @@ export interface Peer {
   handshakeTimeout: number;
 }
 
-export interface ForwardRequest extends Peer {
+/** A launch to send (its pid is this process's), and how. */
+export interface ForwardRequest extends Peer, Omit<LaunchData, 'pid'> {
   secret: KeyObject;
-  argv: string[];
-  cwd: string;
-  data: JsonValue | undefined;
-  env: Record<string, string>;
   replyTimeout: number;
   /** Where the holder's output goes, and the stdin sent to it (none: the holder's `launch.stdin` ends at once). */
   stdout: Writable;
@@ -160,7 +157,7 @@ function open(peer: Peer, deadline: number): Promise<Socket | Gone> {
     const socket = connect({ host: peer.addr, port: peer.port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(fail(ErrorCode.ETIMEDOUT, `could not connect to ${formatEndpoint(peer.addr, peer.port)} in time`));
+      reject(fail(ErrorCode.EHANDSHAKETIMEOUT, `could not connect to ${formatEndpoint(peer.addr, peer.port)} in time`));
     }, Math.max(0, deadline - Date.now()));
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -201,7 +198,7 @@ async function greet(peer: Peer, op: OpValue, secret: KeyObject | undefined, dea
   try {
     switch (next.kind) {
       case 'timeout':
-        throw fail(ErrorCode.ETIMEDOUT, `${where} did not answer the handshake in time`);
+        throw fail(ErrorCode.EHANDSHAKETIMEOUT, `${where} did not answer the handshake in time`);
       case 'closed':
       case 'failed': {
         // A close (or a reset) before a single byte: a holder that is releasing or dying.

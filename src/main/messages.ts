@@ -10,7 +10,7 @@
  * - sealed, after the proofs: their decoders take only an `Opened` message, which only
  *   `Opener.open()` makes once the frame has been authenticated (seal.ts).
  */
-import { ErrorCode, LockSocketError, isErrorCode, type LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode, LockSocketError, isErrorCode, type LockSocketErrorCode } from './errors.js';
 import { MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, NONCE_BYTES, PROTOCOL_VERSION } from './constants.js';
 import { encodeFrame, FrameType, SealedType, type Frame } from './frame.js';
 import { PROOF_BYTES } from './keys.js';

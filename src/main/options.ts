@@ -4,7 +4,7 @@
  * EINVALIDADDR, ENOTLOOPBACK), never a surprise later — after a launch was delivered, say.
  */
 import { lockEndpoints, type LockEndpoint } from '../lock/endpoints.js';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_MAX_ARG_BYTES,
@@ -18,7 +18,7 @@ import {
   MAX_HANDSHAKE_FRAME_BYTES,
 } from './constants.js';
 import type { Readable, Writable } from 'node:stream';
-import type { Delivery, JsonValue } from './types.js';
+import type { Delivery, JsonValue, LaunchData } from './types.js';
 
 export interface SingleInstanceOptions {
   /** Names the app: a holder only talks to launches of the same appId, and the secret is per appId. */
@@ -94,16 +94,14 @@ export interface StatusOptions {
   handshakeTimeout?: number;
 }
 
-/** Everything `requestSingleInstance` needs, checked. */
-export interface Settings {
+/**
+ * Everything `requestSingleInstance` needs, checked; the launch it would send (env: the variables
+ * to forward, read from process.env).
+ */
+export interface Settings extends Omit<LaunchData, 'pid'> {
   appId: string;
   /** Where the lock may be, in the order every instance tries them. */
   endpoints: LockEndpoint[];
-  argv: string[];
-  cwd: string;
-  data: JsonValue | undefined;
-  /** The variables to forward, read from process.env. */
-  env: Record<string, string>;
   /** Undefined: process.stdout / process.stderr, looked up only when a launch is forwarded. */
   stdout: Writable | undefined;
   stderr: Writable | undefined;

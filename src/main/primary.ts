@@ -6,7 +6,7 @@
  * dropped, and the holder keeps serving.
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import { debug } from './debug.js';
 import { Connection, refuse, Stage, type ConnectionSettings, type Host } from './holder.js';
 import type { Launch, LaunchReply, ReplyFunction } from './types.js';
@@ -64,7 +64,7 @@ export class Holder implements Host {
     if (!this.settings.keepAlive) socket.unref();
     if (this.#served.size >= this.settings.maxConnections) {
       debug('refusing a connection: %d served', this.#served.size);
-      refuse(socket, new LockSocketError(ErrorCode.EBUSY, `the holder already serves ${this.settings.maxConnections} connections`));
+      refuse(socket, new LockSocketError(ErrorCode.ETOOMANYCONNECTIONS, `the holder already serves ${this.settings.maxConnections} connections`));
       return;
     }
     const connection = new Connection(socket, this);

@@ -10,7 +10,7 @@
  *   sealed frame of some size went by.
  */
 import type { DecipherGCM, KeyObject } from 'node:crypto';
-import { ErrorCode, LockSocketError } from '../lock/errors.js';
+import { ErrorCode, LockSocketError } from './errors.js';
 import { FRAME_HEADER_BYTES, FrameType, frameHeader, type Frame, type SealedTypeValue } from './frame.js';
 
 const crypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');

@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { LockSocketError } from '../lock/errors.js';
+import { LockSocketError } from './errors.js';
 import { fnv1a64 } from '../lock/hash.js';
 import { SECRET_BYTES } from './constants.js';
 import { defaultSecretDir, secretDirCandidates, unusableRoot } from './secret-dirs.js';

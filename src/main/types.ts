@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 
 /** Any value JSON can carry: what `data` and a reply's `data` may hold. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LockSocket } from '../../src/lock/index.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { ExitCode } from '../../src/main/exit-codes.js';
 import { LIBRARY_VERSION } from '../../src/main/index.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';

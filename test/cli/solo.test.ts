@@ -6,7 +6,7 @@ import { tmpdir, constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lockSocket, tryLockSocket } from '../../src/lock/index.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { ExitCode } from '../../src/main/exit-codes.js';
 import { UsageError, parseInvocation } from '../../src/cli/solo.js';
 import { lockName } from '../../src/cli/args.js';
 import { FORWARDED_SIGNALS } from '../../src/cli/signals.js';
@@ -165,7 +165,7 @@ describe('signals', () => {
       // Nobody answers on the socket now: the second solo times out, and counts that as locked.
       const second = solo([String(p), NODE, COMMAND, '--marker', marker]);
       assert.equal((await second.exit()).code, ExitCode.LOCKED, second.stderr);
-      assert.match(second.stderr, /ETIMEDOUT/);
+      assert.match(second.stderr, /EHANDSHAKETIMEOUT/);
       assert.equal(existsSync(marker), false, 'no second copy ran');
     } finally {
       process.kill(pid, 'SIGTERM');

@@ -7,7 +7,6 @@ import {
   DERIVED_PORT_MAX,
   DERIVED_PORT_MIN,
   ErrorCode,
-  LockSocketError,
   MAX_ALTERNATIVE_PORTS,
   MAX_SCHEME_UID,
   SYSTEM_ADDRESS,
@@ -17,6 +16,7 @@ import {
 import type { LockEndpoint, LockEndpointsInput } from '../../src/lock/index.js';
 import { Child, fixture, killAll } from '../helpers/child.js';
 import { nobody, nobodySkip } from '../helpers/nobody.js';
+import { throwsWith } from '../helpers/errors.js';
 
 after(() => killAll());
 
@@ -24,10 +24,6 @@ const APP = 'com.example.app';
 const ports = (list: LockEndpoint[]): number[] => list.map((e) => e.port);
 const addrs = (list: LockEndpoint[]): string[] => [...new Set(list.map((e) => e.addr))];
 const at = (input: Partial<LockEndpointsInput>): LockEndpoint[] => lockEndpoints({ appId: APP, ...input });
-
-function rejects(fn: () => unknown, code: string): void {
-  assert.throws(fn, (error: unknown) => error instanceof LockSocketError && error.code === code);
-}
 
 describe('lockEndpoints: the scheme, per platform', () => {
   test('pinned: the derivation is frozen (every installed instance must find the others)', () => {
@@ -143,15 +139,15 @@ describe('lockEndpoints: the scheme, per platform', () => {
   });
 
   test('bad input: the lock\'s codes', () => {
-    rejects(() => lockEndpoints({ appId: '' }), ErrorCode.EINVALIDOPTION);
-    rejects(() => lockEndpoints(null as unknown as LockEndpointsInput), ErrorCode.EINVALIDOPTION);
-    rejects(() => at({ addr: '127.0.0.1', system: true }), ErrorCode.EINVALIDOPTION);
-    rejects(() => at({ system: 'yes' as unknown as boolean }), ErrorCode.EINVALIDOPTION);
-    for (const alternatives of [-1, 1.5, MAX_ALTERNATIVE_PORTS + 1]) rejects(() => at({ alternatives }), ErrorCode.EINVALIDOPTION);
-    rejects(() => at({ port: 0 }), ErrorCode.EINVALIDPORT);
-    rejects(() => at({ addr: '10.0.0.1' }), ErrorCode.ENOTLOOPBACK);
-    rejects(() => at({ addr: 'localhost' }), ErrorCode.EINVALIDADDR);
-    rejects(() => at({ platform: 'linux', uid: -1 }), ErrorCode.EUIDRANGE);
+    throwsWith(() => lockEndpoints({ appId: '' }), ErrorCode.EINVALIDOPTION);
+    throwsWith(() => lockEndpoints(null as unknown as LockEndpointsInput), ErrorCode.EINVALIDOPTION);
+    throwsWith(() => at({ addr: '127.0.0.1', system: true }), ErrorCode.EINVALIDOPTION);
+    throwsWith(() => at({ system: 'yes' as unknown as boolean }), ErrorCode.EINVALIDOPTION);
+    for (const alternatives of [-1, 1.5, MAX_ALTERNATIVE_PORTS + 1]) throwsWith(() => at({ alternatives }), ErrorCode.EINVALIDOPTION);
+    throwsWith(() => at({ port: 0 }), ErrorCode.EINVALIDPORT);
+    throwsWith(() => at({ addr: '10.0.0.1' }), ErrorCode.ENOTLOOPBACK);
+    throwsWith(() => at({ addr: 'localhost' }), ErrorCode.EINVALIDADDR);
+    throwsWith(() => at({ platform: 'linux', uid: -1 }), ErrorCode.EUIDRANGE);
   });
 });
 

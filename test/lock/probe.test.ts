@@ -3,10 +3,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { ErrorCode, LockSocket, LockSocketError, isHeld, lockSocket, tryLockSocket } from '../../src/lock/index.js';
+import { ErrorCode, LockSocket, isHeld, lockSocket, tryLockSocket } from '../../src/lock/index.js';
 import { bindOnly } from '../helpers/bind-only.js';
 import { killAll } from '../helpers/child.js';
 import { portsFor } from '../helpers/ports.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 after(() => killAll());
@@ -34,7 +35,7 @@ describe('a bind-only holder (Perl Lock::Socket) and LockSocket exclude each oth
       assert.equal(await connectOutcome('127.0.0.1', p), 'ECONNREFUSED', 'a bind-only socket refuses connections');
       const lock = new LockSocket({ port: p, addr: '127.0.0.1' });
       assert.equal(await lock.tryLock(), false);
-      await assert.rejects(lock.lock(), (error: unknown) => error instanceof LockSocketError && error.code === ErrorCode.ELOCKED);
+      await rejectsWith(lock.lock(), ErrorCode.ELOCKED);
       assert.equal(await isHeld(p, '127.0.0.1'), true);
     } finally {
       await perl.release();
@@ -136,7 +137,7 @@ describe('isHeld', () => {
       [port(7), '10.0.0.1', ErrorCode.ENOTLOOPBACK],
       [port(7), 'localhost', ErrorCode.EINVALIDADDR],
     ] as const) {
-      await assert.rejects(isHeld(p, addr), (error: unknown) => error instanceof LockSocketError && error.code === code);
+      await rejectsWith(isHeld(p, addr), code);
     }
   });
 });

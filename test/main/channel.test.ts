@@ -154,7 +154,7 @@ describe('one bit flipped in each frame type', { timeout: 120_000 }, () => {
     const run = await through(['accepted-flipped'], { tamper: flip(At.ANSWER) });
     // The holder ran the launch and said so; the relay broke the saying. Unauthenticated, the
     // frame could as well have been a refusal, so the launcher cannot tell "ran" from "refused":
-    // EINDOUBT ("may have run") is the only true answer. Not ETIMEDOUT or EAUTH, which would
+    // EINDOUBT ("may have run") is the only true answer. Not EHANDSHAKETIMEOUT or EAUTH, which would
     // say "nothing ran" and invite a retry that runs it twice.
     assert.equal(codeOf(run), 'EINDOUBT', JSON.stringify(run.outcome));
     assert.equal(run.outcome['delivered'], undefined, 'onDelivered is not called for an unauthenticated ACCEPTED');
@@ -277,7 +277,7 @@ describe('replayed, reordered and dropped frames', { timeout: 120_000 }, () => {
 });
 
 describe('delivery certainty', { timeout: 120_000 }, () => {
-  test('a relay that passes the LAUNCH, then swallows everything: EINDOUBT at the handshake timeout, never ETIMEDOUT; run once', async () => {
+  test('a relay that passes the LAUNCH, then swallows everything: EINDOUBT at the handshake timeout, never EHANDSHAKETIMEOUT; run once', async () => {
     const run = await through(['swallowed'], {
       launcher: { handshakeTimeout: 3000 },
       tamper: swallowAfter(At.CHALLENGE, 'down'),

@@ -15,8 +15,17 @@ import { privateDir } from '../helpers/dirs.js';
 import { killAll } from '../helpers/child.js';
 import { instance as hardInstance } from '../helpers/hard.js';
 import { bindOnly } from '../helpers/bind-only.js';
-import { ErrorCode, LockSocketError, isHeld, lockEndpoints, lockSocket, type LockEndpoint } from '../../src/lock/index.js';
-import { instanceStatus, requestSingleInstance, type SingleInstanceOptions } from '../../src/main/index.js';
+import {
+  ErrorCode,
+  instanceStatus,
+  isHeld,
+  lockEndpoints,
+  lockSocket,
+  requestSingleInstance,
+  type LockEndpoint,
+  type SingleInstanceOptions,
+} from '../../src/main/index.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const secretDir = privateDir('lock-socket-claim-');
@@ -46,17 +55,6 @@ async function squat(e: LockEndpoint): Promise<Server> {
 
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<LockSocketError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LockSocketError, String(error));
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
 }
 
 const options = (appId: string, extra: Partial<SingleInstanceOptions> = {}): SingleInstanceOptions => ({ appId, secretDir, argv: ['x'], ...extra });

@@ -9,7 +9,7 @@ import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child } from '../helpers/child.js';
 import { holder, type HardConfig } from '../helpers/hard.js';
 import { requestSingleInstance, type Delivery, type SingleInstanceOptions } from '../../src/main/index.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 
@@ -28,20 +28,12 @@ async function launch(cfg: HardConfig, argv: string[], options: Partial<SingleIn
   return instance;
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof LockSocketError, `not a LockSocketError: ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    return true;
-  });
-}
-
 function tags(p: Child): string[] {
   return p.events('launch').map((l) => (l['argv'] as string[])[0] as string);
 }
 
 describe('a frozen holder (SIGSTOP)', () => {
-  test('launchers time out with ETIMEDOUT, the holder is not killed, and serves again after SIGCONT', { timeout: 60_000 }, async (t) => {
+  test('launchers time out with EHANDSHAKETIMEOUT, the holder is not killed, and serves again after SIGCONT', { timeout: 60_000 }, async (t) => {
     const cfg: HardConfig = { port: port(0), appId: 'com.example.faults.frozen', secretDir };
     const h = await holder(cfg);
     await launch(cfg, ['before-stop']);
@@ -49,10 +41,10 @@ describe('a frozen holder (SIGSTOP)', () => {
     try {
       const started = Date.now();
       // Several at once: each one has its own deadline; none waits for another.
-      const attempts = ['frozen-0', 'frozen-1', 'frozen-2'].map((tag) => rejectsWith(launch(cfg, [tag], { handshakeTimeout: 500 }), 'ETIMEDOUT'));
+      const attempts = ['frozen-0', 'frozen-1', 'frozen-2'].map((tag) => rejectsWith(launch(cfg, [tag], { handshakeTimeout: 500 }), 'EHANDSHAKETIMEOUT'));
       await Promise.all(attempts);
       const elapsed = Date.now() - started;
-      t.diagnostic(`3 launches against a stopped holder failed with ETIMEDOUT after ${elapsed} ms (handshakeTimeout 500 ms)`);
+      t.diagnostic(`3 launches against a stopped holder failed with EHANDSHAKETIMEOUT after ${elapsed} ms (handshakeTimeout 500 ms)`);
       assert.ok(elapsed < 15_000, 'hang guard: the handshake timeout bounds the wait');
       assert.ok(h.running, 'the stopped holder was not killed');
     } finally {

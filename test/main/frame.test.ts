@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { FRAME_HEADER_BYTES, FrameDecoder, FrameType, encodeFrame, type Frame } from '../../src/main/frame.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { throwsWith } from '../helpers/errors.js';
 
 /** Writes `chunk` and reads every frame it completes (the decoder's old push()). */
 function push(d: FrameDecoder, chunk: Uint8Array): Frame[] {
@@ -17,16 +17,6 @@ function push(d: FrameDecoder, chunk: Uint8Array): Frame[] {
 }
 
 const plain = (frames: Frame[]) => frames.map((f) => [f.type, Buffer.from(f.payload).toString('hex')]);
-
-function throwsCode(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof LockSocketError);
-    assert.equal(error.name, 'LockSocketError');
-    assert.equal(error.code, code);
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 const launch = encodeFrame(FrameType.SEALED, Buffer.from(JSON.stringify({ argv: ['日本🎉', '', 'a b\nc'], cwd: '/tmp/ü', data: { k: ['ü'] }, env: { LANG: 'é' }, pid: 42 })));
 const stream = Buffer.concat([encodeFrame(FrameType.FINISHED, Buffer.alloc(32, 7)), encodeFrame(FrameType.ERROR), launch]);
@@ -83,7 +73,7 @@ describe('FrameDecoder: every split point', () => {
     const strict = new FrameDecoder({ maxFrameBytes: 100 });
     strict.write(Buffer.concat([encodeFrame(FrameType.FINISHED, Buffer.alloc(32, 7)), big]));
     assert.equal(strict.read()?.type, FrameType.FINISHED);
-    throwsCode(() => strict.read(), 'EFRAMETOOLARGE', /2000 bytes announced, the maximum here is 100/);
+    throwsWith(() => strict.read(), 'EFRAMETOOLARGE', /2000 bytes announced, the maximum here is 100/);
   });
 });
 
@@ -93,16 +83,16 @@ describe('FrameDecoder: malformed streams', () => {
     const header = Buffer.alloc(FRAME_HEADER_BYTES);
     header.writeUInt32BE(101, 0);
     header[4] = FrameType.HELLO;
-    throwsCode(() => push(d, header), 'EFRAMETOOLARGE', /101 bytes announced, the maximum here is 100/);
+    throwsWith(() => push(d, header), 'EFRAMETOOLARGE', /101 bytes announced, the maximum here is 100/);
     assert.equal(d.bufferedBytes, 0, 'nothing kept');
-    throwsCode(() => push(d, Buffer.alloc(10)), 'EBADMESSAGE', /used after an error/);
+    throwsWith(() => push(d, Buffer.alloc(10)), 'EBADMESSAGE', /used after an error/);
   });
 
   test('a 4 GiB header behind a valid frame in the same chunk: the valid frame is read first', () => {
     const d = new FrameDecoder({ maxFrameBytes: 1 << 20 });
     d.write(Buffer.concat([encodeFrame(FrameType.ERROR), Buffer.from([0xff, 0xff, 0xff, 0xff, 1]), Buffer.alloc(1000)]));
     assert.equal(d.read()?.type, FrameType.ERROR, 'what came before the bad header is not lost (an ACCEPTED still counts)');
-    throwsCode(() => d.read(), 'EFRAMETOOLARGE', /4294967295 bytes announced/);
+    throwsWith(() => d.read(), 'EFRAMETOOLARGE', /4294967295 bytes announced/);
     assert.equal(d.bufferedBytes, 0);
   });
 
@@ -111,16 +101,16 @@ describe('FrameDecoder: malformed streams', () => {
     assert.equal(push(d, encodeFrame(FrameType.HELLO, Buffer.alloc(100, 1)))[0]!.payload.length, 100);
     const zero = new FrameDecoder({ maxFrameBytes: 0 });
     assert.equal(push(zero, encodeFrame(FrameType.ERROR)).length, 1);
-    throwsCode(() => push(zero, encodeFrame(FrameType.HELLO, Buffer.of(1))), 'EFRAMETOOLARGE', /1 bytes announced, the maximum here is 0/);
+    throwsWith(() => push(zero, encodeFrame(FrameType.HELLO, Buffer.of(1))), 'EFRAMETOOLARGE', /1 bytes announced, the maximum here is 0/);
   });
 
   test('ETRUNCATED on end() inside a header or a body; nothing at a boundary', () => {
     const inHeader = new FrameDecoder({ maxFrameBytes: 4096 });
     inHeader.write(launch.subarray(0, 3));
-    throwsCode(() => inHeader.end(), 'ETRUNCATED', /3 bytes pending/);
+    throwsWith(() => inHeader.end(), 'ETRUNCATED', /3 bytes pending/);
     const inBody = new FrameDecoder({ maxFrameBytes: 4096 });
     inBody.write(launch.subarray(0, launch.length - 1));
-    throwsCode(() => inBody.end(), 'ETRUNCATED', new RegExp(`${launch.length - 1} bytes pending`));
+    throwsWith(() => inBody.end(), 'ETRUNCATED', new RegExp(`${launch.length - 1} bytes pending`));
     const clean = new FrameDecoder({ maxFrameBytes: 4096 });
     push(clean, stream);
     clean.end();

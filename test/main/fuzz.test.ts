@@ -29,7 +29,7 @@ import {
 } from '../../src/main/messages.js';
 import { opened } from '../helpers/sealed.js';
 import { MAGIC, PROTOCOL_VERSION } from '../../src/main/constants.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 import type { JsonValue } from '../../src/main/types.js';
 
 const seed = Number(process.env['FC_SEED'] ?? Date.now() % 2 ** 31);

@@ -21,7 +21,7 @@ import { challengeBody, decodeChallenge, encodeChallenge, encodeClearError, enco
 import { nonce } from '../../src/main/keys.js';
 import { Opener, SEAL_OVERHEAD } from '../../src/main/seal.js';
 import { loadOrCreateSecret, loadOrCreateSecretSync } from '../../src/main/secret.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { LockSocketError } from '../../src/main/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const MiB = 1024 * 1024;
@@ -476,12 +476,12 @@ describe('teardown: the launcher closes first, and the holder never waits for ev
 });
 
 describe('squatters on the port never see argv', () => {
-  test('a silent TCP server on 127.0.0.1: ETIMEDOUT within the handshake timeout', { timeout: 30_000 }, async () => {
+  test('a silent TCP server on 127.0.0.1: EHANDSHAKETIMEOUT within the handshake timeout', { timeout: 30_000 }, async () => {
     const sq = await squatter(port(10), '127.0.0.1', () => {});
     try {
       const marker = `MARK-${randomBytes(8).toString('hex')}`;
       const started = Date.now();
-      assert.equal(await launchAgainst(port(10), marker), 'ETIMEDOUT');
+      assert.equal(await launchAgainst(port(10), marker), 'EHANDSHAKETIMEOUT');
       assert.ok(Date.now() - started < 10_000, 'hang guard');
       assert.ok(sq.received().length > 0, 'the squatter got the HELLO');
       assertNoArgv(sq.received(), marker);
@@ -490,11 +490,11 @@ describe('squatters on the port never see argv', () => {
     }
   });
 
-  test('a silent wildcard 0.0.0.0 listener: ETIMEDOUT, no argv', { timeout: 30_000 }, async () => {
+  test('a silent wildcard 0.0.0.0 listener: EHANDSHAKETIMEOUT, no argv', { timeout: 30_000 }, async () => {
     const sq = await squatter(port(11), '0.0.0.0', () => {});
     try {
       const marker = `MARK-${randomBytes(8).toString('hex')}`;
-      assert.equal(await launchAgainst(port(11), marker), 'ETIMEDOUT');
+      assert.equal(await launchAgainst(port(11), marker), 'EHANDSHAKETIMEOUT');
       assertNoArgv(sq.received(), marker);
     } finally {
       await sq.close();

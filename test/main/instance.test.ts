@@ -6,7 +6,6 @@ import { createServer, type Socket } from 'node:net';
 import {
   ErrorCode,
   LockSocket,
-  LockSocketError,
   instanceStatus,
   requestSingleInstance,
   secretPath,
@@ -17,6 +16,7 @@ import {
 } from '../../src/main/index.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
+import { rejectsWith } from '../helpers/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const secretDir = privateDir();
@@ -27,17 +27,6 @@ const base = (i: number, extra: Partial<SingleInstanceOptions> = {}): SingleInst
   argv: [],
   ...extra,
 });
-
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<LockSocketError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LockSocketError, `expected LockSocketError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    return error;
-  }
-  assert.fail(`expected a rejection with ${code}`);
-}
 
 const tricky = [
   'first',
@@ -215,7 +204,7 @@ describe('what is on the port', () => {
     assert.ok(!Buffer.concat(received).includes('SECRET-ARGV-MARKER'));
   });
 
-  test('a foreign server that never answers gives ETIMEDOUT within the handshake timeout', async () => {
+  test('a foreign server that never answers gives EHANDSHAKETIMEOUT within the handshake timeout', async () => {
     const sockets: Socket[] = [];
     const server = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => server.listen(port(11), '127.0.0.1', r));
@@ -223,7 +212,7 @@ describe('what is on the port', () => {
       sockets.forEach((s) => s.destroy());
       server.close();
     });
-    await rejectsWith(requestSingleInstance(base(11, { addr: '127.0.0.1', handshakeTimeout: 300 })), ErrorCode.ETIMEDOUT);
+    await rejectsWith(requestSingleInstance(base(11, { addr: '127.0.0.1', handshakeTimeout: 300 })), ErrorCode.EHANDSHAKETIMEOUT);
   });
 
   test('a holder that vanishes between tryLock and connect sends the launch back to the lock: it becomes primary', async () => {

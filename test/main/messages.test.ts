@@ -28,8 +28,8 @@ import {
   Op,
 } from '../../src/main/messages.js';
 import { DEFAULT_MAX_ARG_BYTES, DEFAULT_MAX_ARGS, MAGIC, MAX_APP_ID_BYTES, MAX_ENV_VARS, PROTOCOL_VERSION } from '../../src/main/constants.js';
-import { LockSocketError } from '../../src/lock/errors.js';
 import { opened, openedJson } from '../helpers/sealed.js';
+import { throwsWith } from '../helpers/errors.js';
 
 const N = Buffer.alloc(32, 9);
 const P = Buffer.alloc(32, 3);
@@ -41,14 +41,6 @@ function frame(bytes: Buffer): Frame {
 /** A clear frame whose payload is magic, version (default: ours) and `value` as JSON. */
 function first(type: number, value: unknown, version = PROTOCOL_VERSION): Frame {
   return frame(encodeFrame(type as 1, Buffer.concat([MAGIC, Buffer.of(version), Buffer.from(JSON.stringify(value))])));
-}
-function throwsCode(fn: () => unknown, code: string, message: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof LockSocketError, String(error));
-    assert.equal(error.code, code);
-    assert.match(error.message, message);
-    return true;
-  });
 }
 const launchBody = { argv: ['a'], cwd: '/', env: {}, pid: 1, maxFrameBytes: 4096, output: 0, input: false };
 const launch = (value: unknown, limits = LIMITS) => decodeLaunch(openedJson(SealedType.LAUNCH, value), limits);
@@ -86,79 +78,79 @@ describe('messages: each malformed message has its code', () => {
   const hello = { op: 'launch', appId: 'a', nonce: N.toString('base64') };
 
   test('preamble: EBADMAGIC, EVERSION (protocol 1 told to update), checked before the frame type', () => {
-    throwsCode(() => decodeHello({ ...frame(encodeFrame(1, Buffer.from('LKS'))) }), 'EBADMAGIC', /magic/);
-    throwsCode(() => decodeHello(frame(encodeFrame(1, Buffer.from('XKSK\x02{}')))), 'EBADMAGIC', /magic/);
-    throwsCode(() => decodeHello(frame(encodeFrame(99 as 1, Buffer.from('GET / HTTP/1.1')))), 'EBADMAGIC', /magic/);
-    throwsCode(() => decodeHello(first(FrameType.HELLO, hello, 1)), 'EVERSION', /protocol 1, this side speaks 2 \(the older side must be updated/);
-    throwsCode(() => decodeChallenge(first(FrameType.CHALLENGE, {}, 3)), 'EVERSION', /protocol 3, this side speaks 2$/);
-    throwsCode(() => decodeHello(first(FrameType.CHALLENGE, hello)), 'EBADMESSAGE', /expected a HELLO message, got type 2/);
+    throwsWith(() => decodeHello({ ...frame(encodeFrame(1, Buffer.from('LKS'))) }), 'EBADMAGIC', /magic/);
+    throwsWith(() => decodeHello(frame(encodeFrame(1, Buffer.from('XKSK\x02{}')))), 'EBADMAGIC', /magic/);
+    throwsWith(() => decodeHello(frame(encodeFrame(99 as 1, Buffer.from('GET / HTTP/1.1')))), 'EBADMAGIC', /magic/);
+    throwsWith(() => decodeHello(first(FrameType.HELLO, hello, 1)), 'EVERSION', /protocol 1, this side speaks 2 \(the older side must be updated/);
+    throwsWith(() => decodeChallenge(first(FrameType.CHALLENGE, {}, 3)), 'EVERSION', /protocol 3, this side speaks 2$/);
+    throwsWith(() => decodeHello(first(FrameType.CHALLENGE, hello)), 'EBADMESSAGE', /expected a HELLO message, got type 2/);
   });
 
   test('text: EBADUTF8 for invalid UTF-8 (overlong, lone continuation, truncated sequence)', () => {
     for (const bad of [[0xc0, 0xaf], [0x80], [0xe6, 0x97], [0xed, 0xa0, 0x80]]) {
-      throwsCode(() => decodeLaunch(opened(SealedType.LAUNCH, Buffer.from([0x22, ...bad, 0x22])), LIMITS), 'EBADUTF8', /not valid UTF-8/);
+      throwsWith(() => decodeLaunch(opened(SealedType.LAUNCH, Buffer.from([0x22, ...bad, 0x22])), LIMITS), 'EBADUTF8', /not valid UTF-8/);
     }
-    throwsCode(() => decodeHello(frame(encodeFrame(1, Buffer.concat([MAGIC, Buffer.of(PROTOCOL_VERSION), Buffer.of(0xff)])))), 'EBADUTF8', /UTF-8/);
+    throwsWith(() => decodeHello(frame(encodeFrame(1, Buffer.concat([MAGIC, Buffer.of(PROTOCOL_VERSION), Buffer.of(0xff)])))), 'EBADUTF8', /UTF-8/);
   });
 
   test('challenge: flags, proof length', () => {
     const body = challengeBody({ appId: 'x', nonce: N, pid: 7, startedAt: 123, version: '0.2.0' });
     const pre = Buffer.concat([MAGIC, Buffer.of(PROTOCOL_VERSION)]);
-    throwsCode(() => decodeChallenge(frame(encodeFrame(FrameType.CHALLENGE, Buffer.concat([pre, Buffer.of(2), body])))), 'EBADMESSAGE', /flags/);
-    throwsCode(() => decodeChallenge(frame(encodeFrame(FrameType.CHALLENGE, Buffer.concat([pre, Buffer.of(1), P.subarray(0, 10)])))), 'EBADMESSAGE', /proof must be 32 bytes/);
-    throwsCode(() => decodeFinished(frame(encodeFinished(P.subarray(1)))), 'EBADMESSAGE', /FINISHED must carry 32 bytes/);
+    throwsWith(() => decodeChallenge(frame(encodeFrame(FrameType.CHALLENGE, Buffer.concat([pre, Buffer.of(2), body])))), 'EBADMESSAGE', /flags/);
+    throwsWith(() => decodeChallenge(frame(encodeFrame(FrameType.CHALLENGE, Buffer.concat([pre, Buffer.of(1), P.subarray(0, 10)])))), 'EBADMESSAGE', /proof must be 32 bytes/);
+    throwsWith(() => decodeFinished(frame(encodeFinished(P.subarray(1)))), 'EBADMESSAGE', /FINISHED must carry 32 bytes/);
   });
 
   test('shape: EBADMESSAGE for bad JSON, non-objects and bad fields', () => {
-    throwsCode(() => decodeLaunch(opened(SealedType.LAUNCH, Buffer.from('{"argv":')), LIMITS), 'EBADMESSAGE', /not JSON/);
-    throwsCode(() => launch([1]), 'EBADMESSAGE', /not a JSON object/);
-    throwsCode(() => launch(null), 'EBADMESSAGE', /not a JSON object/);
-    throwsCode(() => decodeHello(first(1, { ...hello, op: 'exec' })), 'EBADMESSAGE', /op must be/);
-    throwsCode(() => decodeHello(first(1, { ...hello, nonce: 'AAAA' })), 'EBADMESSAGE', /nonce must be 32 bytes/);
-    throwsCode(() => decodeHello(first(1, { ...hello, nonce: 'A'.repeat(10_000) })), 'EBADMESSAGE', /nonce must be base64/);
-    throwsCode(() => decodeHello(first(1, { ...hello, appId: 5 })), 'EBADMESSAGE', /appId must be a string/);
-    throwsCode(() => launch({ ...launchBody, argv: 'a' }), 'EBADMESSAGE', /argv must be an array/);
-    throwsCode(() => launch({ ...launchBody, argv: ['a', 1] }), 'EBADMESSAGE', /argv\[1\] must be a string/);
-    throwsCode(() => launch({ ...launchBody, env: [] }), 'EBADMESSAGE', /env must be an object/);
-    throwsCode(() => launch({ ...launchBody, env: { 'A=B': 'x' } }), 'EBADMESSAGE', /invalid environment variable name/);
-    throwsCode(() => launch({ ...launchBody, pid: -1 }), 'EBADMESSAGE', /pid must be an integer/);
-    throwsCode(() => launch({ ...launchBody, maxFrameBytes: 'big' }), 'EBADMESSAGE', /maxFrameBytes must be an integer/);
-    throwsCode(() => launch({ ...launchBody, cwd: undefined }), 'EBADMESSAGE', /cwd must be a string/);
-    throwsCode(() => decodeLaunch(openedJson(SealedType.REPLY, launchBody), LIMITS), 'EBADMESSAGE', /expected a LAUNCH message/);
-    throwsCode(() => decodeAccepted(openedJson(SealedType.ACCEPTED, { queued: 'yes' })), 'EBADMESSAGE', /queued must be a boolean/);
-    throwsCode(() => decodeReply(openedJson(SealedType.REPLY, { exitCode: 256 }), 64), 'EBADMESSAGE', /exitCode must be an integer from 0 to 255/);
-    throwsCode(() => decodeReply(openedJson(SealedType.ACCEPTED, { exitCode: 0 }), 64), 'EBADMESSAGE', /expected a REPLY message/);
-    throwsCode(() => decodeReleased(openedJson(SealedType.REPLY, {})), 'EBADMESSAGE', /expected a RELEASED message/);
-    throwsCode(() => decodeError(openedJson(SealedType.ERROR, { code: 'EVIL', message: 'x' })), 'EBADMESSAGE', /unknown code/);
+    throwsWith(() => decodeLaunch(opened(SealedType.LAUNCH, Buffer.from('{"argv":')), LIMITS), 'EBADMESSAGE', /not JSON/);
+    throwsWith(() => launch([1]), 'EBADMESSAGE', /not a JSON object/);
+    throwsWith(() => launch(null), 'EBADMESSAGE', /not a JSON object/);
+    throwsWith(() => decodeHello(first(1, { ...hello, op: 'exec' })), 'EBADMESSAGE', /op must be/);
+    throwsWith(() => decodeHello(first(1, { ...hello, nonce: 'AAAA' })), 'EBADMESSAGE', /nonce must be 32 bytes/);
+    throwsWith(() => decodeHello(first(1, { ...hello, nonce: 'A'.repeat(10_000) })), 'EBADMESSAGE', /nonce must be base64/);
+    throwsWith(() => decodeHello(first(1, { ...hello, appId: 5 })), 'EBADMESSAGE', /appId must be a string/);
+    throwsWith(() => launch({ ...launchBody, argv: 'a' }), 'EBADMESSAGE', /argv must be an array/);
+    throwsWith(() => launch({ ...launchBody, argv: ['a', 1] }), 'EBADMESSAGE', /argv\[1\] must be a string/);
+    throwsWith(() => launch({ ...launchBody, env: [] }), 'EBADMESSAGE', /env must be an object/);
+    throwsWith(() => launch({ ...launchBody, env: { 'A=B': 'x' } }), 'EBADMESSAGE', /invalid environment variable name/);
+    throwsWith(() => launch({ ...launchBody, pid: -1 }), 'EBADMESSAGE', /pid must be an integer/);
+    throwsWith(() => launch({ ...launchBody, maxFrameBytes: 'big' }), 'EBADMESSAGE', /maxFrameBytes must be an integer/);
+    throwsWith(() => launch({ ...launchBody, cwd: undefined }), 'EBADMESSAGE', /cwd must be a string/);
+    throwsWith(() => decodeLaunch(openedJson(SealedType.REPLY, launchBody), LIMITS), 'EBADMESSAGE', /expected a LAUNCH message/);
+    throwsWith(() => decodeAccepted(openedJson(SealedType.ACCEPTED, { queued: 'yes' })), 'EBADMESSAGE', /queued must be a boolean/);
+    throwsWith(() => decodeReply(openedJson(SealedType.REPLY, { exitCode: 256 }), 64), 'EBADMESSAGE', /exitCode must be an integer from 0 to 255/);
+    throwsWith(() => decodeReply(openedJson(SealedType.ACCEPTED, { exitCode: 0 }), 64), 'EBADMESSAGE', /expected a REPLY message/);
+    throwsWith(() => decodeReleased(openedJson(SealedType.REPLY, {})), 'EBADMESSAGE', /expected a RELEASED message/);
+    throwsWith(() => decodeError(openedJson(SealedType.ERROR, { code: 'EVIL', message: 'x' })), 'EBADMESSAGE', /unknown code/);
   });
 
   test('sizes: ETOOMANYARGS and ETOOLARGE at exactly one over each limit', () => {
     const many = Array.from({ length: DEFAULT_MAX_ARGS }, () => '');
     assert.equal(launch({ ...launchBody, argv: many }).argv.length, DEFAULT_MAX_ARGS);
-    throwsCode(() => launch({ ...launchBody, argv: [...many, ''] }), 'ETOOMANYARGS', new RegExp(`${DEFAULT_MAX_ARGS + 1} arguments, the maximum is ${DEFAULT_MAX_ARGS}`));
+    throwsWith(() => launch({ ...launchBody, argv: [...many, ''] }), 'ETOOMANYARGS', new RegExp(`${DEFAULT_MAX_ARGS + 1} arguments, the maximum is ${DEFAULT_MAX_ARGS}`));
     const limits = { maxArgs: 10, maxArgBytes: 6 };
     assert.deepEqual(launch({ ...launchBody, argv: ['日本'] }, limits).argv, ['日本']); // 6 bytes
-    throwsCode(() => launch({ ...launchBody, argv: ['日本x'] }, limits), 'ETOOLARGE', /argv\[0\] is longer than 6 bytes/);
-    throwsCode(() => launch({ ...launchBody, cwd: '/1234567' }, limits), 'ETOOLARGE', /cwd/);
-    throwsCode(() => launch({ ...launchBody, env: { A: '1234567' } }, limits), 'ETOOLARGE', /env\.A/);
+    throwsWith(() => launch({ ...launchBody, argv: ['日本x'] }, limits), 'ETOOLARGE', /argv\[0\] is longer than 6 bytes/);
+    throwsWith(() => launch({ ...launchBody, cwd: '/1234567' }, limits), 'ETOOLARGE', /cwd/);
+    throwsWith(() => launch({ ...launchBody, env: { A: '1234567' } }, limits), 'ETOOLARGE', /env\.A/);
     const env = Object.fromEntries(Array.from({ length: MAX_ENV_VARS + 1 }, (_, i) => [`V${i}`, '']));
-    throwsCode(() => launch({ ...launchBody, env }), 'ETOOLARGE', /environment variables/);
-    throwsCode(() => decodeHello(first(1, { ...hello, appId: 'a'.repeat(MAX_APP_ID_BYTES + 1) })), 'ETOOLARGE', /appId/);
+    throwsWith(() => launch({ ...launchBody, env }), 'ETOOLARGE', /environment variables/);
+    throwsWith(() => decodeHello(first(1, { ...hello, appId: 'a'.repeat(MAX_APP_ID_BYTES + 1) })), 'ETOOLARGE', /appId/);
   });
 
   test('validateReply: EINVALIDOPTION for a handler bug, kept apart from wire errors', () => {
-    throwsCode(() => validateReply(undefined, 64), 'EINVALIDOPTION', /must be an object/);
-    throwsCode(() => validateReply({ exitCode: 1.5 }, 64), 'EINVALIDOPTION', /exitCode/);
-    throwsCode(() => validateReply({ exitCode: 0, message: 'x'.repeat(9) }, 8), 'ETOOLARGE', /message/);
+    throwsWith(() => validateReply(undefined, 64), 'EINVALIDOPTION', /must be an object/);
+    throwsWith(() => validateReply({ exitCode: 1.5 }, 64), 'EINVALIDOPTION', /exitCode/);
+    throwsWith(() => validateReply({ exitCode: 0, message: 'x'.repeat(9) }, 8), 'ETOOLARGE', /message/);
     assert.deepEqual(validateReply({ exitCode: 255, extra: 1 }, 64), { exitCode: 255 });
   });
 
   test('replyPayload: what cannot be sent is refused before anything is sent', () => {
     const cycle: Record<string, unknown> = { exitCode: 0 };
     cycle['data'] = cycle;
-    throwsCode(() => replyPayload(cycle, 64, 1 << 20), 'EINVALIDOPTION', /cannot be encoded as JSON/);
-    throwsCode(() => replyPayload({ exitCode: 0, data: 10n }, 64, 1 << 20), 'EINVALIDOPTION', /cannot be encoded as JSON/);
-    throwsCode(() => replyPayload({ exitCode: 0, data: 'x'.repeat(100) }, 64, 100), 'ETOOLARGE', /encodes to 124 bytes, the launcher accepts at most 100/);
+    throwsWith(() => replyPayload(cycle, 64, 1 << 20), 'EINVALIDOPTION', /cannot be encoded as JSON/);
+    throwsWith(() => replyPayload({ exitCode: 0, data: 10n }, 64, 1 << 20), 'EINVALIDOPTION', /cannot be encoded as JSON/);
+    throwsWith(() => replyPayload({ exitCode: 0, data: 'x'.repeat(100) }, 64, 100), 'ETOOLARGE', /encodes to 124 bytes, the launcher accepts at most 100/);
     assert.equal(replyPayload({ exitCode: 0, data: 'x'.repeat(76) }, 64, 100).length, 100);
   });
 

@@ -187,14 +187,14 @@ describe('requestSingleInstance: a wrong option is refused before any I/O', () =
     const before = counter.connections;
     const dir = freshSecretDir();
     // The counting server never answers: the launcher times out before sending anything.
-    await rejectsWith(() => requestSingleInstance(valid(HELD, dir)), 'ETIMEDOUT', 'valid options');
+    await rejectsWith(() => requestSingleInstance(valid(HELD, dir)), 'EHANDSHAKETIMEOUT', 'valid options');
     assert.ok(counter.connections > before, 'the valid call connected');
   });
 
   test('the boundaries are accepted: maxFrameBytes 1024 and 2^32 - 1, timeouts of 2^31 - 1 ms, replyTimeout Infinity', async () => {
     const before = counter.connections;
     for (const extra of [{ maxFrameBytes: 1024 }, { maxFrameBytes: 2 ** 32 - 1 }, { replyTimeout: 2 ** 31 - 1 }, { replyTimeout: Infinity }, { retries: 0 }]) {
-      await rejectsWith(() => requestSingleInstance({ ...valid(HELD, freshSecretDir()), retries: 0, ...extra }), 'ETIMEDOUT', JSON.stringify(extra));
+      await rejectsWith(() => requestSingleInstance({ ...valid(HELD, freshSecretDir()), retries: 0, ...extra }), 'EHANDSHAKETIMEOUT', JSON.stringify(extra));
     }
     assert.equal(counter.connections - before, 5);
   });
@@ -217,7 +217,7 @@ describe('instanceStatus: a wrong option is refused before any I/O', () => {
 
   test('control: the same query with valid options does reach the port', async () => {
     const before = counter.connections;
-    await rejectsWith(() => instanceStatus(valid(HELD, freshSecretDir())), 'ETIMEDOUT', 'valid options');
+    await rejectsWith(() => instanceStatus(valid(HELD, freshSecretDir())), 'EHANDSHAKETIMEOUT', 'valid options');
     assert.ok(counter.connections > before);
   });
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FrameDecoder, FrameType, SealedType, encodeFrame, type Frame } from '../../src/main/frame.js';
 import { Opened, Opener, SEAL_OVERHEAD, Sealer } from '../../src/main/seal.js';
-import { LockSocketError } from '../../src/lock/errors.js';
+import { throwsWith } from '../helpers/errors.js';
 
 function frameOf(bytes: Buffer): Frame {
   const d = new FrameDecoder({ maxFrameBytes: 1 << 20 });
@@ -15,7 +15,7 @@ function frameOf(bytes: Buffer): Frame {
 }
 
 function failsAuth(fn: () => unknown): void {
-  assert.throws(fn, (error: unknown) => error instanceof LockSocketError && error.code === 'EAUTH');
+  throwsWith(fn, 'EAUTH');
 }
 
 const key = randomBytes(32);

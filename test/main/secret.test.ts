@@ -18,9 +18,9 @@ import {
 } from '../../src/main/secret.js';
 import type { SecretDirCandidate } from '../../src/main/secret.js';
 import { SECRET_BYTES } from '../../src/main/constants.js';
-import { LockSocketError } from '../../src/lock/errors.js';
 import { nobodySkip } from '../helpers/nobody.js';
 import { portsFor } from '../helpers/ports.js';
+import { rejectsWith, throwsWith } from '../helpers/errors.js';
 
 const pathFixture = fileURLToPath(new URL('../fixtures/secret-path.js', import.meta.url));
 const loadFixture = fileURLToPath(new URL('../fixtures/secret-load.js', import.meta.url));
@@ -45,15 +45,6 @@ function freshDir(): string {
   return path.join(root, `d${counter++}`);
 }
 
-async function rejectsSecret(promise: Promise<unknown>, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof LockSocketError, `not a LockSocketError: ${String(err)}`);
-    assert.equal(err.code, 'ESECRET');
-    if (pattern) assert.match(err.message, pattern);
-    return true;
-  });
-}
-
 /** Runs a fixture, collecting stdout; resolves with it when the process exits. */
 function run(
   file: string,
@@ -67,7 +58,8 @@ function run(
   const done = new Promise<string>((resolve, reject) => {
     const guard = setTimeout(() => reject(new Error(`fixture hung: ${out}`)), 20_000).unref();
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': a process can exit before its last line has been read from the pipe.
+    child.on('close', (code) => {
       clearTimeout(guard);
       children.delete(child);
       if (code === 0) resolve(out);
@@ -244,7 +236,7 @@ describe('refuses unsafe files and directories (ESECRET)', { skip: process.platf
     const target = await plant(freshDir(), 'com.x', Buffer.alloc(SECRET_BYTES, 9));
     await fs.mkdir(dir, { mode: 0o700 });
     await fs.symlink(target, secretPath('com.x', dir));
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /symlink/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /symlink/);
     assert.deepEqual(await fs.readFile(target), Buffer.alloc(SECRET_BYTES, 9));
     assert.ok((await fs.lstat(secretPath('com.x', dir))).isSymbolicLink());
   });
@@ -255,7 +247,7 @@ describe('refuses unsafe files and directories (ESECRET)', { skip: process.platf
     await fs.mkdir(path.dirname(target), { mode: 0o700 });
     await fs.mkdir(dir, { mode: 0o700 });
     await fs.symlink(target, secretPath('com.x', dir));
-    await rejectsSecret(loadOrCreateSecret('com.x', dir));
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET');
     await assert.rejects(fs.access(target));
   });
 
@@ -264,34 +256,34 @@ describe('refuses unsafe files and directories (ESECRET)', { skip: process.platf
     await plant(real);
     const dir = freshDir();
     await fs.symlink(real, dir);
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /symlink/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /symlink/);
   });
 
   test('the directory has mode 0777, and is not silently chmod-ed', async () => {
     const dir = freshDir();
     await plant(dir);
     await fs.chmod(dir, 0o777);
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /0777.*chmod 700/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /0777.*chmod 700/);
     assert.equal((await fs.stat(dir)).mode & 0o777, 0o777);
   });
 
   test('the directory path is a regular file', async () => {
     const dir = freshDir();
     await fs.writeFile(dir, 'x');
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /not a directory/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /not a directory/);
   });
 
   test('the file has mode 0644', async () => {
     const dir = freshDir();
     await plant(dir, 'com.x', undefined, 0o644);
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /0644/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /0644/);
   });
 
   test('the file has the wrong size (31, 33 and 0 bytes)', async () => {
     for (const size of [31, 33, 0]) {
       const dir = freshDir();
       await plant(dir, 'com.x', Buffer.alloc(size, 1));
-      await rejectsSecret(loadOrCreateSecret('com.x', dir), new RegExp(`${size} bytes`));
+      await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', new RegExp(`${size} bytes`));
     }
   });
 
@@ -308,14 +300,14 @@ describe('refuses unsafe files and directories (ESECRET)', { skip: process.platf
     const dir = freshDir();
     const file = await plant(dir);
     await fs.chown(file, NOBODY, NOBODY);
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /owned by uid 65534/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /owned by uid 65534/);
   });
 
   test('the directory is owned by another user', { skip: !isRoot && 'needs root to chown' }, async () => {
     const dir = freshDir();
     await plant(dir);
     await fs.chown(dir, NOBODY, NOBODY);
-    await rejectsSecret(loadOrCreateSecret('com.x', dir), /owned by uid 65534/);
+    await rejectsWith(loadOrCreateSecret('com.x', dir), 'ESECRET', /owned by uid 65534/);
   });
 
   test('another local user (nobody) cannot read our secret', { skip: nobodySkip() }, async () => {
@@ -412,7 +404,7 @@ describe('where the secret lives without a usable home (docs/secret.md)', { skip
     const { tmp } = await places();
     await fs.mkdir(tmp.dir, { mode: 0o700 });
     await fs.chown(tmp.dir, NOBODY, NOBODY);
-    await assert.rejects(async () => findOrCreateSecret('com.plant', [tmp]), (err: unknown) => err instanceof LockSocketError && err.code === 'ESECRET' && /owned by uid 65534/.test(err.message));
+    throwsWith(() => findOrCreateSecret('com.plant', [tmp]), 'ESECRET', /owned by uid 65534/);
     // With a home that can hold it, the planted folder costs nothing.
     const home = freshDir();
     await fs.mkdir(home, { mode: 0o700 });
@@ -426,15 +418,13 @@ describe('where the secret lives without a usable home (docs/secret.md)', { skip
     await fs.mkdir(path.join(home, '.lock-socket'), { recursive: true, mode: 0o755 });
     await fs.chmod(path.join(home, '.lock-socket'), 0o755);
     const homeCandidate = { kind: 'home', root: home, dir: path.join(home, '.lock-socket') } as const;
-    assert.throws(() => findOrCreateSecret('com.open', [homeCandidate, tmp]), (err: unknown) => err instanceof LockSocketError && err.code === 'ESECRET' && /mode 0755/.test(err.message));
+    throwsWith(() => findOrCreateSecret('com.open', [homeCandidate, tmp]), 'ESECRET', /mode 0755/);
   });
 
   test('nowhere to go: ESECRET naming every place and why', async () => {
     const { home, runtime } = await places();
-    assert.throws(
-      () => findOrCreateSecret('com.none', [home, runtime]),
-      (err: unknown) => err instanceof LockSocketError && err.code === 'ESECRET' && err.message.includes(home.root) && /mode 0755, not 0700/.test(err.message),
-    );
+    const error = throwsWith(() => findOrCreateSecret('com.none', [home, runtime]), 'ESECRET', /mode 0755, not 0700/);
+    assert.ok(error.message.includes(home.root), error.message);
   });
 });
 

@@ -11,7 +11,7 @@ import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { killAll, type Child, type Line } from '../helpers/child.js';
 import { holder, instance, nastyArgv, type HardConfig } from '../helpers/hard.js';
-import { isErrorCode } from '../../src/lock/errors.js';
+import { isErrorCode } from '../../src/main/errors.js';
 
 const { port } = portsFor(import.meta.url);
 const ROUNDS = Number(process.env['LOCK_SOCKET_STORM_ROUNDS'] ?? 1);

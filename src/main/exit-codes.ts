@@ -1,10 +1,11 @@
 /**
  * The exit statuses of `solo`, from sysexits.h where one fits, and the shell's conventions for
  * a command that cannot run (126, 127) or died of a signal (128 + N). The README's table is
- * generated from this object's values.
+ * generated from this object's values. It lives in src/main, not src/cli, because the Electron
+ * adapter (electron.ts) ends a launch that could not be forwarded with the same statuses.
  */
-import { ErrorCode } from '../lock/errors.js';
-import type { LockSocketErrorCode } from '../lock/errors.js';
+import { ErrorCode } from './errors.js';
+import type { LockSocketErrorCode } from './errors.js';
 
 export const ExitCode = {
   /** COMMAND ran and succeeded (otherwise solo exits with COMMAND's own status); --status: the lock is held (by this app, proven, with --app-id). */
@@ -25,7 +26,7 @@ export const ExitCode = {
   LOCKED: 75,
   /** --status: held by something that does not speak lock-socket, or accepts no connections at all (EX_PROTOCOL). */
   FOREIGN: 76,
-  /** A bad address, or the lock cannot be taken here (EACCES, EADDRNOTAVAIL, EUIDRANGE), an unsafe secret (EX_CONFIG). */
+  /** A bad address, or the lock cannot be taken here (EPORTDENIED, ENOSUCHADDR, EUIDRANGE), an unsafe secret (EX_CONFIG). */
   CONFIG: 78,
   /** COMMAND exists but cannot be executed (permission denied, not an executable). */
   CANNOT_EXECUTE: 126,
@@ -43,8 +44,8 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.EINVALIDPORT]: ExitCode.CONFIG,
   [ErrorCode.EINVALIDADDR]: ExitCode.CONFIG,
   [ErrorCode.ENOTLOOPBACK]: ExitCode.CONFIG,
-  [ErrorCode.EACCES]: ExitCode.CONFIG,
-  [ErrorCode.EADDRNOTAVAIL]: ExitCode.CONFIG,
+  [ErrorCode.EPORTDENIED]: ExitCode.CONFIG,
+  [ErrorCode.ENOSUCHADDR]: ExitCode.CONFIG,
   [ErrorCode.EUIDRANGE]: ExitCode.CONFIG,
   [ErrorCode.EINVALIDOPTION]: ExitCode.CONFIG,
   [ErrorCode.ELISTEN]: ExitCode.OSERR,
@@ -54,8 +55,8 @@ const byErrorCode: Partial<Record<LockSocketErrorCode, number>> = {
   [ErrorCode.ENOLISTENER]: ExitCode.LOCKED,
   [ErrorCode.EAPPID]: ExitCode.LOCKED,
   [ErrorCode.EAUTH]: ExitCode.LOCKED,
-  [ErrorCode.ETIMEDOUT]: ExitCode.LOCKED,
-  [ErrorCode.EBUSY]: ExitCode.LOCKED,
+  [ErrorCode.EHANDSHAKETIMEOUT]: ExitCode.LOCKED,
+  [ErrorCode.ETOOMANYCONNECTIONS]: ExitCode.LOCKED,
   [ErrorCode.EQUEUEFULL]: ExitCode.LOCKED,
   [ErrorCode.ECLOSED]: ExitCode.LOCKED,
   [ErrorCode.ERETRIES]: ExitCode.LOCKED,
