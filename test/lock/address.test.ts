@@ -4,16 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import {
-  ErrorCode,
-  LockSocketError,
-  MAX_SCHEME_UID,
-  SYSTEM_ADDRESS,
-  defaultAddress,
-  validateAddress,
-  validatePort,
-} from '../../src/lock/index.js';
-import { isDottedQuad } from '../../src/lock/address.js';
+import { ErrorCode, LockSocketError, SYSTEM_ADDRESS, defaultAddress } from '../../src/lock/index.js';
+import { MAX_SCHEME_UID, isDottedQuad, validateAddress, validatePort } from '../../src/lock/address.js';
 
 function rejects(fn: () => unknown, code: string): void {
   assert.throws(fn, (error: unknown) => {

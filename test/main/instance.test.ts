@@ -10,11 +10,11 @@ import {
   instanceStatus,
   requestSingleInstance,
   secretPath,
-  LIBRARY_VERSION,
   type Delivery,
   type Launch,
   type SingleInstanceOptions,
 } from '../../src/main/index.js';
+import { LIBRARY_VERSION } from '../../src/main/constants.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 
