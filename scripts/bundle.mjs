@@ -10,6 +10,7 @@
 // `lock-socket/main` loads two. Whitespace and syntax are minified (V8 scans every byte before
 // compiling lazily); identifiers are not, so stack traces and console.log keep the names. No
 // source maps ship: they were 60 % of the package, for a bundle whose names are readable as is.
+// Built-ins are fetched with process.getBuiltinModule() instead of imported (`builtins` below).
 //
 // The declarations are bundled too (rollup-plugin-dts), so users' compilers see the public names
 // and what those reference, and never the declarations of internal modules: an internal type
@@ -19,7 +20,7 @@ import { build } from 'esbuild';
 import { rollup } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const src = join(root, 'dist', 'src');
@@ -53,6 +54,62 @@ const SHIM = '.lock-shim';
 const ENTRY = 'lock-socket:entry';
 const shim = (names, real) => `export { ${names.join(', ')} } from '${ENTRY}';\nexport * from ${JSON.stringify(real)};\n`;
 
+// `import { x } from 'node:fs'` makes Node's ES-module loader build a facade module holding every
+// export of the built-in, although the built-in itself is already loaded. process.getBuiltinModule()
+// (Node 20.16+; engines asks for 20.19) hands over the same object without a facade. Kept because
+// it is worth it where users see it: import('lock-socket/main') in a fresh process, over an
+// empty package (bench row P7), took about a fifth longer without it when measured side by side
+// in one run (docs/benchmarks.md, round 6). The source keeps ordinary imports (the tests run it
+// unbundled); this plugin turns each one into a getBuiltinModule() call.
+const builtins = {
+  name: 'builtins',
+  setup(b) {
+    // One small module per importing file and built-in, binding only the names that file
+    // imports: a bundle holds no binding it does not use (util.parseArgs, for one, is a getter
+    // that loads a module, and only solo.js needs it).
+    b.onResolve({ filter: /^node:/ }, (args) => ({
+      path: `${args.path} from ${relative(root, args.importer)}`,
+      namespace: 'builtin',
+      pluginData: { spec: args.path, importer: args.importer },
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
+      // Plain bindings, read once when the bundle starts. Not a CommonJS wrapper (esbuild's
+      // __toESM copies every export behind a getter), nor every export (fs.promises is a getter
+      // that loads a module). A name missing here fails the build, it cannot go wrong quietly.
+      const { spec, importer } = args.pluginData;
+      const names = [...namesOf(importer).get(spec) ?? []].sort();
+      return {
+        contents: `const m = process.getBuiltinModule(${JSON.stringify(spec)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** node:* module → the names one file of tsc's output imports from it, read once per file. */
+const importsByFile = new Map();
+function namesOf(file) {
+  if (!importsByFile.has(file)) importsByFile.set(file, importedNames(file));
+  return importsByFile.get(file);
+}
+
+/** node:* module → the names `file` imports from it (`import { a, b as c } from 'node:x'`). */
+function importedNames(file) {
+  const code = readFileSync(file, 'utf8');
+  // A namespace import would reach names this list does not bind, and get undefined quietly.
+  if (/^import\s+\*\s+as\s+\w+\s+from\s*'node:/m.test(code)) throw new Error(`${file}: import * from a built-in; import the names instead`);
+  const found = new Map();
+  for (const [, list, spec] of code.matchAll(/^import\s+(?:\w+\s*,\s*)?\{([^}]*)\}\s*from\s*'(node:[\w/]+)';/gm)) {
+    const set = found.get(spec) ?? new Set();
+    for (const part of list.split(',')) {
+      const name = part.trim().split(/\s+as\s+/)[0];
+      if (name) set.add(name);
+    }
+    found.set(spec, set);
+  }
+  return found;
+}
+
 const common = {
   absWorkingDir: root,
   outdir: 'dist/pkg',
@@ -60,8 +117,9 @@ const common = {
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Zero runtime dependencies: only Node's built-ins, which stay imports.
+  // Zero runtime dependencies: only built-ins, which the plugin turns into getBuiltinModule().
   packages: 'external',
+  plugins: [builtins],
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
@@ -72,6 +130,7 @@ await build({
   ...common,
   entryPoints: { main: 'dist/src/main/index.js' },
   plugins: [
+    builtins,
     {
       name: 'lock-entry',
       setup(b) {
