@@ -58,9 +58,10 @@ const shim = (names, real) => `export { ${names.join(', ')} } from '${ENTRY}';\n
 // export of the built-in, although the built-in itself is already loaded. process.getBuiltinModule()
 // (Node 20.16+; engines asks for 20.19) hands over the same object without a facade. Kept because
 // it is worth it where users see it: import('lock-socket/main') in a fresh process, over an
-// empty package (bench row P7), took about a fifth longer without it when measured side by side
-// in one run (docs/benchmarks.md, round 6). The source keeps ordinary imports (the tests run it
-// unbundled); this plugin turns each one into a getBuiltinModule() call.
+// empty package (bench row P7), took about a fifth longer without it, measured side by side in
+// one run when issue 15 asked (the commit that kept it has the figures). The source keeps
+// ordinary imports (the tests run it unbundled); this plugin turns each one into a
+// getBuiltinModule() call.
 const builtins = {
   name: 'builtins',
   setup(b) {
