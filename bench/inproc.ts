@@ -4,14 +4,8 @@ import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { tryLockSocket } from '../src/index.js';
-import {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_MAX_ARG_BYTES,
-  DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_REPLY_TIMEOUT_MS,
-  requestSingleInstance,
-  secretPath,
-} from '../src/main/index.js';
+import { requestSingleInstance, secretPath } from '../src/main/index.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_ARG_BYTES, DEFAULT_MAX_FRAME_BYTES, DEFAULT_REPLY_TIMEOUT_MS } from '../src/main/constants.js';
 import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
 import { lockIsHeld, rawForward, rawHolder, rawLaunch, readSecret, type RawReply } from './raw.js';
 import { interleave, summarize, time, type Summary } from './stats.js';

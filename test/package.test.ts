@@ -1,10 +1,12 @@
 // The package as users load it: both entry points from CommonJS (require of ES modules, Node
-// ≥ 20.19) and from ES modules, through the package's own name, without ever loading Electron;
-// and src/lock depending on nothing but Node.
+// 20.19+ and 22.12+) and from ES modules, through the package's own name, without ever loading
+// Electron; the exact names each entry point exports, at run time and in its .d.ts; and
+// src/lock depending on nothing but Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portsFor } from './helpers/ports.js';
@@ -16,20 +18,51 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, { types?: string; default?: string } | string>;
   bin: Record<string, string>;
   dependencies?: Record<string, string>;
+  scripts: Record<string, string>;
+  engines: Record<string, string>;
 };
 
-const LOCK_EXPORTS = [
-  'ErrorCode',
-  'LockSocket',
-  'LockSocketError',
-  'SYSTEM_ADDRESS',
-  'defaultAddress',
-  'isErrorCode',
-  'lockSocket',
-  'tryLockSocket',
-  'validateAddress',
-  'validatePort',
+// The public surface, pinned: a name added or removed here is an API change, on purpose.
+/** `lock-socket`'s values (classes, functions, constants), sorted. */
+const LOCK_VALUES = ['ErrorCode', 'LockSocket', 'LockSocketError', 'SYSTEM_ADDRESS', 'defaultAddress', 'isHeld', 'lockEndpoints', 'lockSocket', 'tryLockSocket'];
+/** `lock-socket`'s types (interfaces and aliases: no value behind them). */
+const LOCK_TYPES = ['DefaultAddressInput', 'LockEndpoint', 'LockEndpointsInput', 'LockSocketErrorCode', 'LockSocketOptions'];
+/** `lock-socket/main`'s own values; it re-exports the lock's too. */
+const MAIN_VALUES = [
+  'ELECTRON_FORWARD_ENV',
+  'defaultSecretDir',
+  'defaults',
+  'focusWindow',
+  'forwardLaunch',
+  'getSingleInstance',
+  'instanceStatus',
+  'onSecondInstance',
+  'releaseSingleInstanceLock',
+  'requestSingleInstance',
+  'requestSingleInstanceLock',
+  'secretPath',
 ];
+/** `lock-socket/main`'s own types. SingleInstance is one: instances come from requestSingleInstance. */
+const MAIN_TYPES = [
+  'AllowForeground',
+  'Delivery',
+  'ElectronApp',
+  'ElectronLockOptions',
+  'ElectronSecondInstanceListener',
+  'FocusableWindow',
+  'HolderStatus',
+  'JsonValue',
+  'Launch',
+  'LaunchReply',
+  'ReplyFunction',
+  'SecondInstanceEvent',
+  'SecondInstanceListener',
+  'SingleInstance',
+  'SingleInstanceOptions',
+  'StatusOptions',
+];
+const sorted = (names: Iterable<string>): string[] => [...names].sort();
+const ALL_MAIN_VALUES = sorted([...LOCK_VALUES, ...MAIN_VALUES]);
 
 function* files(dir: string, suffix: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -58,7 +91,7 @@ Module._load = function (request, ...rest) {
 const loadedElectronFiles = () => Object.keys(require.cache).filter((f) => /[\\\\/]node_modules[\\\\/]electron[\\\\/]/.test(f));
 `;
 
-test('package.json: exports with types first, a bin, no runtime dependencies', () => {
+test('package.json: exports with types first, a bin, no runtime dependencies, no install-time scripts', () => {
   assert.equal(pkg.name, 'lock-socket');
   for (const [key, target] of Object.entries(pkg.exports)) {
     if (typeof target === 'string') continue;
@@ -68,6 +101,12 @@ test('package.json: exports with types first, a bin, no runtime dependencies', (
   const bin = pkg.bin.solo;
   assert.ok(bin !== undefined);
   assert.ok(readFileSync(join(root, bin), 'utf8').startsWith('#!/usr/bin/env node\n'), 'solo starts with a shebang');
+  // npm runs these when the package is installed (prepare too, from a tarball or git), and warns
+  // every consumer about them; the build runs at `npm pack` time instead (prepack).
+  for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) assert.equal(pkg.scripts[script], undefined, `no ${script} script`);
+  assert.equal(pkg.scripts['prepack'], 'npm run build');
+  // require(esm) arrived in Node 20.19 and 22.12: 22.0-22.11 cannot require() the package.
+  assert.equal(pkg.engines['node'], '^20.19.0 || >=22.12.0');
 });
 
 test("require('lock-socket') and require('lock-socket/main') load from CommonJS without Electron", () => {
@@ -76,7 +115,7 @@ const lock = require('lock-socket');
 const main = require('lock-socket/main');
 console.log(JSON.stringify({
   lock: Object.keys(lock).sort(),
-  main: Object.keys(main).length,
+  main: Object.keys(main).sort(),
   electronLoads,
   electronFiles: loadedElectronFiles(),
   lockSocketType: typeof lock.LockSocket,
@@ -85,26 +124,66 @@ console.log(JSON.stringify({
   assert.equal(child.status, 0, child.stderr);
   const result = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as {
     lock: string[];
-    main: number;
+    main: string[];
     electronLoads: string[];
     electronFiles: string[];
     lockSocketType: string;
   };
-  for (const name of LOCK_EXPORTS) assert.ok(result.lock.includes(name), `lock-socket exports ${name}`);
+  assert.deepEqual(result.lock, LOCK_VALUES);
+  assert.deepEqual(result.main, ALL_MAIN_VALUES);
   assert.equal(result.lockSocketType, 'function');
-  assert.ok(result.main > 0, 'lock-socket/main exports something');
   assert.deepEqual(result.electronLoads, []);
   assert.deepEqual(result.electronFiles, []);
 });
 
 test('both entry points import from ES modules by name', () => {
   const script = `const lock = await import('lock-socket'); const main = await import('lock-socket/main');
-console.log(JSON.stringify({ lock: Object.keys(lock), main: Object.keys(main).length }));`;
+console.log(JSON.stringify({ lock: Object.keys(lock).sort(), main: Object.keys(main).sort(), frozen: Object.isFrozen(main.defaults) }));`;
   const child = node(['--input-type=module', '-e', script]);
   assert.equal(child.status, 0, child.stderr);
-  const result = JSON.parse(child.stdout) as { lock: string[]; main: number };
-  for (const name of LOCK_EXPORTS) assert.ok(result.lock.includes(name), `lock-socket exports ${name}`);
-  assert.ok(result.main > 0);
+  const result = JSON.parse(child.stdout) as { lock: string[]; main: string[]; frozen: boolean };
+  assert.deepEqual(result.lock, LOCK_VALUES);
+  assert.deepEqual(result.main, ALL_MAIN_VALUES);
+  assert.ok(result.frozen, 'defaults is frozen');
+});
+
+test("each entry point's .d.ts declares exactly its names: the values above, and the types", () => {
+  // Read by TypeScript itself (the CommonJS floor's compiler, for its API), so `export *` and
+  // `export type` count as a compiler sees them.
+  const ts = createRequire(import.meta.url)('typescript-cjs-lowest') as typeof import('typescript-cjs-lowest');
+  const target = (entry: string): string => {
+    const t = pkg.exports[entry];
+    assert.ok(t !== undefined && typeof t !== 'string' && t.types !== undefined, `exports["${entry}"].types`);
+    return join(root, t.types);
+  };
+  const files = { '.': target('.'), './main': target('./main') };
+  const program = ts.createProgram(Object.values(files), { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noLib: true, types: [] });
+  const checker = program.getTypeChecker();
+  const declared = (file: string): { values: string[]; types: string[] } => {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+    const values: string[] = [];
+    const types: string[] = [];
+    for (const symbol of checker.getExportsOfModule(module)) {
+      // A value exported with `export type` is a type for users: no `new`, no `instanceof`.
+      const typeOnly = symbol.declarations?.some((d) => ts.isTypeOnlyImportOrExportDeclaration(d)) ?? false;
+      const resolved = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      (resolved.flags & ts.SymbolFlags.Value && !typeOnly ? values : types).push(symbol.name);
+    }
+    return { values: values.sort(), types: types.sort() };
+  };
+  assert.deepEqual(declared(files['.']), { values: LOCK_VALUES, types: LOCK_TYPES });
+  assert.deepEqual(declared(files['./main']), { values: ALL_MAIN_VALUES, types: sorted([...LOCK_TYPES, ...MAIN_TYPES]) });
+});
+
+test('lock-socket loads only the lock: its bundle imports no file; lock-socket/main imports it', () => {
+  const bundle = (entry: string): string => {
+    const t = pkg.exports[entry];
+    assert.ok(t !== undefined && typeof t !== 'string' && t.default !== undefined);
+    return readFileSync(join(root, t.default), 'utf8');
+  };
+  const imports = (code: string): string[] => [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s*)["']([\w@./:-]+)["']/g)].map((m) => m[1]!);
+  assert.deepEqual(imports(bundle('.')).filter((s) => !s.startsWith('node:')), []);
+  assert.deepEqual([...new Set(imports(bundle('./main')).filter((s) => !s.startsWith('node:')))], ['./index.js']);
 });
 
 test('every export target exists in the build', () => {
@@ -127,29 +206,30 @@ test('no shipped declaration file mentions electron, so plain-Node TypeScript us
   // A type import of 'electron' in a .d.ts is error TS2307 for every user without electron
   // installed (unless they skip lib checks); the adapter's types are structural instead.
   const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\/\/\/\s*<reference\s+types=)['"]electron(?:\/[^'"]*)?['"]/;
-  const declarations = [...files(join(root, 'dist', 'src'), '.d.ts')];
-  assert.ok(declarations.some((file) => file.endsWith(join('main', 'electron.d.ts'))), 'the adapter declarations are scanned');
+  const declarations = [...files(join(root, 'dist', 'pkg'), '.d.ts')];
+  assert.ok(declarations.some((file) => readFileSync(file, 'utf8').includes('declare function requestSingleInstanceLock(')), 'the adapter declarations are scanned');
   assert.deepEqual(declarations.filter((file) => pattern.test(readFileSync(file, 'utf8'))), []);
 });
 
 test('the two bundled entry points share one LockSocketError class, and the bundled solo runs', () => {
+  // Not only the re-exported names: an error thrown inside lock-socket/main is an instance of
+  // lock-socket's class (main's bundle takes the class from the lock's, it holds no copy).
   const script = `const a = require('lock-socket'); const b = require('lock-socket/main');
-console.log(a.LockSocketError === b.LockSocketError && a.LockSocket === b.LockSocket);`;
+b.requestSingleInstance({ port: 1 }).catch((error) => {
+  console.log(a.LockSocketError === b.LockSocketError && a.LockSocket === b.LockSocket, error instanceof a.LockSocketError, error.code);
+});`;
   const shared = node(['-e', script]);
-  assert.equal(shared.stdout.trim(), 'true', shared.stderr);
+  assert.equal(shared.stdout.trim(), 'true true EINVALIDOPTION', shared.stderr);
   const solo = node([join(root, pkg.bin.solo as string), '--help']);
   assert.equal(solo.status, 0, solo.stderr);
   assert.match(solo.stdout, /^Usage: solo /);
 });
 
-test('npm pack ships the bundles and the type declarations, not tests, fixtures or sources', () => {
+test('npm pack ships the bundles and their declarations, and nothing else: no source maps, tests or sources', () => {
   const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
   assert.equal(packed.status, 0, packed.stderr);
   const paths = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-  assert.ok(paths.includes('dist/pkg/main.js') && paths.includes('dist/pkg/index.js') && paths.includes('dist/pkg/solo.js'), paths.join());
-  assert.ok(paths.includes('dist/src/main/index.d.ts') && paths.includes('dist/src/index.d.ts'), paths.join());
-  const stray = paths.filter((p) => p.startsWith('dist/test') || p.startsWith('src/') || p.startsWith('test/') || (p.startsWith('dist/src') && !p.endsWith('.d.ts')));
-  assert.deepEqual(stray, []);
+  assert.deepEqual(paths.sort(), ['README.md', 'dist/pkg/index.d.ts', 'dist/pkg/index.js', 'dist/pkg/main.d.ts', 'dist/pkg/main.js', 'dist/pkg/solo.js', 'package.json']);
 });
 
 test('src/lock imports only node:* and files of its own folder', () => {

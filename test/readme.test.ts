@@ -1,15 +1,21 @@
-// The README states defaults and error codes; these tests keep the text and the code in step
-// (proper-lockfile's README once said 5000 where its code clamped to 2000).
+// The README and docs/ state defaults, constants and error codes; these tests keep the text and
+// the code in step wherever the tables are (proper-lockfile's README once said 5000 where its code
+// clamped to 2000). The error codes are in the README; the defaults in docs/api.md.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as lock from '../src/lock/index.js';
 import * as main from '../src/main/index.js';
+import * as internal from '../src/main/constants.js';
+import * as address from '../src/lock/address.js';
+import * as endpoints from '../src/lock/endpoints.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-// The tables of defaults and constants live in the API reference; the error codes in the README.
 const docsDir = new URL('../../docs/', import.meta.url);
+/** The README and every page of docs/, as one text. */
 const docs = [readme, ...readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => readFileSync(new URL(f, docsDir), 'utf8'))].join('\n');
+/** Every constant the text may state: the exports, and the limits the code keeps inside. */
+const constants = { ...internal, ...address, ...endpoints, ...main } as unknown as Record<string, unknown>;
 
 function section(heading: string): string {
   const start = readme.indexOf(`\n## ${heading}\n`);
@@ -30,35 +36,34 @@ test("the codes the table marks lock or both are exactly the lock's own (what `l
   assert.deepEqual(lockRows.sort(), Object.values(lock.ErrorCode).sort());
 });
 
-test('every numeric constant the README or docs state in a table matches the exported value', () => {
-  const exported = main as unknown as Record<string, unknown>;
-  const stated = [...docs.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| ([0-9][0-9_]*) \|/gm)];
-  assert.ok(stated.length >= 10, 'the defaults table is there');
-  for (const [, name, value] of stated) {
-    if (!(name! in exported)) continue; // e.g. the CLI's exit codes, checked by its own test
-    assert.equal(Number(value!.replaceAll('_', '')), exported[name!], `README says ${name} = ${value}`);
-  }
+test('the Defaults table lists exactly the keys of `defaults`, each with its value', () => {
+  // From the "Defaults" heading, at whatever level, to the next heading.
+  const at = /^#+ Defaults\n/m.exec(docs);
+  assert.ok(at, 'the docs have a "Defaults" heading');
+  const rest = docs.slice(at.index + at[0].length);
+  const defaults = rest.slice(0, /^#+ /m.exec(rest)?.index);
+  const rows = [...defaults.matchAll(/^\| `([a-z][A-Za-z]+)` \| ([0-9][0-9_]*) \|/gm)].map(([, name, value]) => [name!, Number(value!.replaceAll('_', ''))] as const);
+  assert.deepEqual(Object.fromEntries(rows), { ...main.defaults });
+  assert.equal(rows.length, Object.keys(main.defaults).length, 'no option listed twice');
+  assert.ok(Object.isFrozen(main.defaults), 'defaults is frozen');
 });
 
-test('every constant the README or docs state inline (`NAME` = `value`) matches the exported value', () => {
-  const exported = main as unknown as Record<string, unknown>;
-  const stated = [...docs.matchAll(/`([A-Z][A-Z0-9_]+)` = `'?([^`']+)'?`/g)];
+test('every `defaults.name` the README or docs/ mention is a key of `defaults`', () => {
+  for (const [, name] of docs.matchAll(/`defaults\.(\w+)`/g)) assert.ok(name! in main.defaults, `defaults.${name} is not a default`);
+});
+
+test('every constant the README or docs state (`NAME` = `value`, or a table row) matches the code', () => {
+  // Names stated as documented numbers, exported or not: the code is the reference.
+  const stated = [...docs.matchAll(/`([A-Z][A-Z0-9_]+)` = `'?([^`']+)'?`/g), ...docs.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| ([0-9][0-9_]*) \|/gm)];
   assert.ok(stated.some(([, name]) => name === 'MAX_SCHEME_UID'), 'MAX_SCHEME_UID is stated');
   for (const [, name, value] of stated) {
-    assert.ok(name! in exported, `README states ${name}, which is not exported`);
-    const actual = exported[name!];
-    assert.equal(String(actual), typeof actual === 'number' ? String(Number(value)) : value, `README says ${name} = ${value}`);
-  }
-});
-
-test('every exported DEFAULT_* constant is in the docs, with its value', () => {
-  for (const [name, value] of Object.entries(main)) {
-    if (!name.startsWith('DEFAULT_')) continue;
-    assert.match(docs, new RegExp(`^\\| \`${name}\` \\| ${value} \\|`, 'm'), `${name} (${value}) is missing from the README`);
+    if (!(name! in constants)) continue; // e.g. the CLI's exit codes, checked by its own test
+    const actual = constants[name!];
+    assert.equal(String(actual), typeof actual === 'number' ? String(Number(value!.replaceAll('_', ''))) : value, `the docs say ${name} = ${value}`);
   }
 });
 
 test('LIBRARY_VERSION is package.json version', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  assert.equal(main.LIBRARY_VERSION, pkg.version);
+  assert.equal(internal.LIBRARY_VERSION, pkg.version);
 });

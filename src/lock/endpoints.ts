@@ -60,7 +60,7 @@ export interface LockEndpointsInput {
   /** The machine-wide lock on {@link SYSTEM_ADDRESS}, whoever the user. Excludes `addr`. */
   system?: boolean;
   /**
-   * How many alternatives follow the first endpoint. Default {@link ALTERNATIVE_PORTS} when the
+   * How many alternatives follow the first endpoint. Default 4 when the
    * port is derived, 0 when `port` is given (then the lock is that port, as `solo PORT` and
    * Perl's Lock::Socket expect). A shorter list is a prefix of a longer one.
    */

@@ -4,8 +4,6 @@
  * single-instance layer adds its own in src/main/errors.ts. None of either is a code Node gives
  * a system error (EACCES, EBUSY, ...), so `err.code === 'ELOCKED'` is never ambiguous.
  */
-import { LockSocketError as CodedError, codeGuard, type LockSocketErrorClass } from './error-class.js';
-
 export const ErrorCode = {
   /** The address and port are already held: by another process, another object, or a foreign listener. */
   ELOCKED: 'ELOCKED',
@@ -29,9 +27,26 @@ export const ErrorCode = {
 
 export type LockSocketErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * The one error class of lock-socket, shared by both layers: `code` is one of the lock's codes
+ * here; `lock-socket/main` exports the same class typed with its codes too (src/main/errors.ts),
+ * so `instanceof` works across the two entry points and narrows `code` to the entry's union.
+ */
+export class LockSocketError extends Error {
+  override readonly name = 'LockSocketError';
+  readonly code: LockSocketErrorCode;
+
+  constructor(code: LockSocketErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The type guard of one layer's codes: true when `code` is one of the values of `codes`. */
+export function codeGuard<Code extends string>(codes: Readonly<Record<string, Code>>): (code: unknown) => code is Code {
+  const known: ReadonlySet<string> = new Set(Object.values(codes));
+  return (code: unknown): code is Code => typeof code === 'string' && known.has(code);
+}
+
 /** True when `code` is one of the lock's codes. */
 export const isErrorCode: (code: unknown) => code is LockSocketErrorCode = codeGuard(ErrorCode);
-
-/** The error class, with the lock's codes (src/lock/error-class.ts explains the pair). */
-export type LockSocketError = CodedError<LockSocketErrorCode>;
-export const LockSocketError: LockSocketErrorClass<LockSocketErrorCode> = CodedError;

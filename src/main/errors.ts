@@ -1,11 +1,10 @@
 /**
  * The single-instance layer's error codes, and the lock's with them: what `lock-socket/main`
  * exports as `ErrorCode`. The lock (src/lock/errors.ts) knows nothing of these; both layers
- * throw the one LockSocketError class (src/lock/error-class.ts), each narrowed to its own codes.
+ * throw the one LockSocketError class (src/lock/errors.ts), each typed with its own codes.
  */
 import { formatEndpoint } from '../lock/address.js';
-import { LockSocketError as CodedError, codeGuard, type LockSocketErrorClass } from '../lock/error-class.js';
-import { ErrorCode as LockErrorCode } from '../lock/errors.js';
+import { ErrorCode as LockErrorCode, LockSocketError as LockError, codeGuard } from '../lock/errors.js';
 
 /** The codes only this layer raises: the protocol's, the handshake's, the secret's, a launch's. */
 const SingleInstanceErrorCode = {
@@ -73,9 +72,16 @@ export type LockSocketErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** True when `code` is one of lock-socket's codes (useful for codes that crossed the wire). */
 export const isErrorCode: (code: unknown) => code is LockSocketErrorCode = codeGuard(ErrorCode);
 
-/** The error class, with every code of this layer and the lock's. */
-export type LockSocketError = CodedError<LockSocketErrorCode>;
-export const LockSocketError: LockSocketErrorClass<LockSocketErrorCode> = CodedError;
+/**
+ * The one error class (src/lock/errors.ts), typed with every code of this layer and the lock's:
+ * the same class at run time, so `instanceof` holds across the two entry points, and narrows
+ * `code` to this union.
+ */
+export type LockSocketError = Omit<LockError, 'code'> & { readonly code: LockSocketErrorCode };
+export const LockSocketError = LockError as unknown as {
+  new (code: LockSocketErrorCode, message: string, options?: { cause?: unknown }): LockSocketError;
+  readonly prototype: LockSocketError;
+};
 
 /** The message of an ENOLISTENER: held by something that accepts no connections. */
 export function noListenerMessage(addr: string, port: number): string {

@@ -80,7 +80,7 @@ export class SingleInstance extends EventEmitter implements AsyncDisposable {
   readonly #holder: Holder | undefined;
   #closing: Promise<void> | undefined;
 
-  /** Use `requestSingleInstance`; this constructor is not part of the API. */
+  /** @internal Use `requestSingleInstance`: this constructor takes internal types, and stripInternal keeps it out of the .d.ts. */
   constructor(init: Init) {
     super();
     this.isPrimary = init.isPrimary;

@@ -32,7 +32,7 @@ export interface SingleInstanceOptions {
   addr?: string;
   /**
    * How many alternative ports follow the first, tried in the same order by every instance when
-   * an unrelated program sits on one. Default `ALTERNATIVE_PORTS` when the port is derived, 0 when
+   * an unrelated program sits on one. Default `defaults.alternatives` (4) when the port is derived, 0 when
    * it is given.
    */
   alternatives?: number;
@@ -52,9 +52,9 @@ export interface SingleInstanceOptions {
   stdin?: Readable;
   /** Private directory of the per-user secret; default `defaultSecretDir()` (by user and appId). */
   secretDir?: string;
-  /** Connect + proofs + "accepted", in ms. Default `DEFAULT_HANDSHAKE_TIMEOUT_MS`. */
+  /** Connect + proofs + "accepted", in ms. Default `defaults.handshakeTimeout`. */
   handshakeTimeout?: number;
-  /** How long a launcher waits for the reply, in ms; `Infinity` waits for ever. Default `DEFAULT_REPLY_TIMEOUT_MS`. */
+  /** How long a launcher waits for the reply, in ms; `Infinity` waits for ever. Default `defaults.replyTimeout`. */
   replyTimeout?: number;
   /** Instead of forwarding, wait until the holder releases the lock, then become primary. */
   waitForRelease?: boolean;
@@ -70,17 +70,17 @@ export interface SingleInstanceOptions {
    * attached (with one attached, it always does). Default false.
    */
   keepAlive?: boolean;
-  /** Launches kept while no 'second-instance' listener is attached. Default `DEFAULT_MAX_QUEUE`. */
+  /** Launches kept while no 'second-instance' listener is attached. Default `defaults.maxQueue`. */
   maxQueue?: number;
-  /** Largest frame accepted from a proven peer. Default `DEFAULT_MAX_FRAME_BYTES`. */
+  /** Largest frame accepted from a proven peer. Default `defaults.maxFrameBytes`. */
   maxFrameBytes?: number;
-  /** Most arguments a launch may carry. Default `DEFAULT_MAX_ARGS`. */
+  /** Most arguments a launch may carry. Default `defaults.maxArgs`. */
   maxArgs?: number;
-  /** Largest argument (and cwd, env value, reply message), UTF-8 bytes. Default `DEFAULT_MAX_ARG_BYTES`. */
+  /** Largest argument (and cwd, env value, reply message), UTF-8 bytes. Default `defaults.maxArgBytes`. */
   maxArgBytes?: number;
-  /** Connections served at once. Default `DEFAULT_MAX_CONNECTIONS`. */
+  /** Connections served at once. Default `defaults.maxConnections`. */
   maxConnections?: number;
-  /** Retries when the lock changes hands between tryLock and connect. Default `DEFAULT_RETRIES`. */
+  /** Retries when the lock changes hands between tryLock and connect. Default `defaults.retries`. */
   retries?: number;
 }
 

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LockSocket } from '../../src/lock/index.js';
 import { ExitCode } from '../../src/main/exit-codes.js';
-import { LIBRARY_VERSION } from '../../src/main/index.js';
+import { LIBRARY_VERSION } from '../../src/main/constants.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { bindOnly } from '../helpers/bind-only.js';

@@ -6,15 +6,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ErrorCode,
-  MAX_SCHEME_UID,
-  SYSTEM_ADDRESS,
-  defaultAddress,
-  validateAddress,
-  validatePort,
-} from '../../src/lock/index.js';
-import { formatEndpoint } from '../../src/lock/address.js';
+import { ErrorCode, SYSTEM_ADDRESS, defaultAddress } from '../../src/lock/index.js';
+import { MAX_SCHEME_UID, formatEndpoint, validateAddress, validatePort } from '../../src/lock/address.js';
 import { throwsWith } from '../helpers/errors.js';
 
 const linux = (uid: number): string => defaultAddress({ platform: 'linux', uid });

@@ -2,17 +2,9 @@
 // over injected platforms and uids; then for real, as root and as nobody on 127.0.0.1.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ALTERNATIVE_PORTS,
-  DERIVED_PORT_MAX,
-  DERIVED_PORT_MIN,
-  ErrorCode,
-  MAX_ALTERNATIVE_PORTS,
-  MAX_SCHEME_UID,
-  SYSTEM_ADDRESS,
-  defaultAddress,
-  lockEndpoints,
-} from '../../src/lock/index.js';
+import { ErrorCode, SYSTEM_ADDRESS, defaultAddress, lockEndpoints } from '../../src/lock/index.js';
+import { ALTERNATIVE_PORTS, DERIVED_PORT_MAX, DERIVED_PORT_MIN, MAX_ALTERNATIVE_PORTS } from '../../src/lock/endpoints.js';
+import { MAX_SCHEME_UID } from '../../src/lock/address.js';
 import type { LockEndpoint, LockEndpointsInput } from '../../src/lock/index.js';
 import { Child, fixture, killAll } from '../helpers/child.js';
 import { nobody, nobodySkip } from '../helpers/nobody.js';

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getSystemErrorMap, inspect } from 'node:util';
-import { ErrorCode, LockSocketError, isErrorCode } from '../../src/lock/index.js';
+import { ErrorCode, LockSocketError } from '../../src/lock/index.js';
+import { isErrorCode } from '../../src/lock/errors.js';
 
 /** Every code Node gives a system error (EACCES, EBUSY, ETIMEDOUT, ...), on every platform. */
 const systemCodes = new Set([...getSystemErrorMap().values()].map(([name]) => name));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getSystemErrorMap } from 'node:util';
-import * as lock from '../../src/lock/index.js';
+import * as lock from '../../src/lock/errors.js';
 import { ErrorCode, LockSocketError, isErrorCode, noListenerMessage } from '../../src/main/errors.js';
 
 const systemCodes = new Set([...getSystemErrorMap().values()].map(([name]) => name));

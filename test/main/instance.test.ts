@@ -9,11 +9,11 @@ import {
   instanceStatus,
   requestSingleInstance,
   secretPath,
-  LIBRARY_VERSION,
   type Delivery,
   type Launch,
   type SingleInstanceOptions,
 } from '../../src/main/index.js';
+import { LIBRARY_VERSION } from '../../src/main/constants.js';
 import { portsFor } from '../helpers/ports.js';
 import { privateDir } from '../helpers/dirs.js';
 import { rejectsWith } from '../helpers/errors.js';
