@@ -171,7 +171,7 @@ export async function importRow(dir: string, secretDir: string, rounds: number, 
   let primaryLoadedCrypto = false;
   const measure = async (specifier: string, mode = ''): Promise<bigint> => {
     const args = mode === 'primary' ? [String(PORTS.p7Lock), APP_ID, secretDir] : [];
-    const exit = await run([probe, specifier, mode, ...args], true);
+    const exit = await run([probe, specifier, mode, ...args], { captureStdout: true });
     if (exit.code !== 0) throw new Error(`P7 probe for ${specifier} ${mode} exited with ${exit.code}`);
     const [ns, crypto] = exit.stdout.trim().split(' ');
     if (mode === 'primary' && specifier.startsWith('lock-socket') && crypto === '1') primaryLoadedCrypto = true;
