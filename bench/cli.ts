@@ -10,7 +10,7 @@ import path from 'node:path';
 import { lockEndpoints, secretPath } from '../src/main/index.js';
 import { loadOrCreateSecretSync } from '../src/main/secret.js';
 import { ARGV, EXAMPLE_APP_ID, PORTS } from './ports.js';
-import { cliApp, fixture, run, startHolder, type Exit } from './procs.js';
+import { cliApp, exitedOk as ok, fixture, run, startHolder } from './procs.js';
 import { interleave, summarize, type Summary } from './stats.js';
 
 export interface CliSamples {
@@ -27,11 +27,6 @@ export interface CliSamples {
   sent: number;
   rawDelivered: number;
   rawSent: number;
-}
-
-function ok(exit: Exit, what: string): bigint {
-  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
-  return exit.ns;
 }
 
 export async function cliRow(secretDir: string, rounds: number, warmup: number): Promise<CliSamples> {
@@ -81,9 +76,9 @@ export async function cliRow(secretDir: string, rounds: number, warmup: number):
       rounds,
       warmup,
     );
-    // Every CLI exited 0, which it also does after starting a GUI: the holder's counts (printed
-    // one line per launch, read asynchronously: give them a moment) say each was forwarded.
-    for (let i = 0; i < 50 && (holder.launches() < sent || holder.rawLaunches() < rawSent); i++) await new Promise((r) => setTimeout(r, 10));
+    // Every CLI exited 0, which it also does after starting a GUI: the holder's counts say each
+    // was forwarded.
+    await holder.caughtUp(sent, rawSent);
     return {
       value: summarize(lib as bigint[]),
       baseline: summarize(raw as bigint[]),

@@ -91,6 +91,12 @@ export interface Exit {
   stdout: string;
 }
 
+/** The time of a run that exited 0; throws, naming `what`, for any other end. */
+export function exitedOk(exit: Exit, what: string): bigint {
+  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
+  return exit.ns;
+}
+
 export interface RunOptions {
   captureStdout?: boolean;
   /** Added to childEnv(). */
@@ -126,6 +132,11 @@ export interface Holder {
   launches(): number;
   /** Hand-written (bench/raw.ts) launches it has received so far. */
   rawLaunches(): number;
+  /**
+   * Resolves once the counts reach `launches` and `rawLaunches`, or after half a second: the
+   * holder prints one line per launch, read asynchronously, so a launcher's exit can come first.
+   */
+  caughtUp(launches: number, rawLaunches: number): Promise<void>;
   exited: Promise<void>;
   stop(): Promise<void>;
 }
@@ -151,6 +162,9 @@ export function startHolder(port: number, rawPort: number, appId: string, secret
           pid: Number(line.slice(6)),
           launches: () => launches,
           rawLaunches: () => rawLaunches,
+          caughtUp: async (want, rawWant) => {
+            for (let i = 0; i < 50 && (launches < want || rawLaunches < rawWant); i++) await new Promise((r) => setTimeout(r, 10));
+          },
           exited,
           stop: async () => {
             child.kill('SIGKILL');
