@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { describeMachine } from './env.js';
 import { forwardRow, heldRow, lockRow, peerRow } from './inproc.js';
 import { floodRow } from './flood.js';
+import { cliRow } from './cli.js';
 import { burstRow, importRow, processRow, takeoverRow } from './process.js';
 import { APP_ID } from './ports.js';
 import { snapshotPackage } from './procs.js';
@@ -125,6 +126,19 @@ try {
     const p4 = await processRow(secretDir, rounds, n(4));
     ratioLine('P4', 'second-instance process: start, forward, exit', `${rounds} each, alternated`, p4.value, p4.baseline, 'hand-written launcher (bench/raw.ts)', 1.1, true);
     notes.push(`P4: \`node -e ""\` in the same rounds: ${both(p4.empty, true)}; lock-socket launcher minus it: ${ms(p4.value.median - p4.empty.median)}, hand-written launcher minus it: ${ms(p4.baseline.median - p4.empty.median)}.`);
+  });
+  await section('CLI', async () => {
+    const rounds = n(30);
+    const cli = await cliRow(secretDir, rounds, n(4));
+    ratioLine('CLI', "example-app's command line (node dist/cli.js ARGS): start, forward, reply, exit", `${rounds} each, alternated`, cli.value, cli.baseline, 'hand-written CLI (bench/raw.ts)', 1.1, true);
+    const all = cli.delivered === cli.sent && cli.rawDelivered === cli.rawSent;
+    if (!all) (lines[lines.length - 1] as Line).result = 'MISS (lost launches)';
+    notes.push(
+      `CLI: \`node -e ""\` in the same rounds: ${both(cli.empty, true)}; the CLI minus it: ${ms(cli.value.median - cli.empty.median)}, the hand-written CLI minus it: ${ms(cli.baseline.median - cli.empty.median)}; ` +
+        `the sh wrapper on its own (bin/lock-socket-example exec'ing \`true\`; not in the ratio): ${both(cli.wrapper, true)}. ` +
+        `${cli.delivered} of ${cli.sent} CLI launches and ${cli.rawDelivered} of ${cli.rawSent} hand-written ones (warm-up included) reached the holder: ${all ? 'all delivered' : 'NOT all delivered'}. ` +
+        `An Electron second instance spends 236–793 ms before it even reaches its lock call (johannesjo/parallel-code#270): ${(236 / cli.value.median).toFixed(1)}–${(793 / cli.value.median).toFixed(1)} times this whole CLI launch.`,
+    );
   });
   await section('P5', async () => {
     // Four bursts of each kind after one of warm-up, the two kinds alternated: P5 is most of the

@@ -211,6 +211,11 @@ async function p3Parts(secretDir: string, keyFile: string, rounds: number, warmu
     data: undefined,
     env: {},
     replyTimeout: DEFAULT_REPLY_TIMEOUT_MS,
+    // What forwardRequest() gives forward() for a launch without options of its own.
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: undefined,
+    onProven: undefined,
     onDelivered: undefined,
   };
   const secret = readSecret(keyFile);

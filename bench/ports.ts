@@ -25,4 +25,10 @@ export const PORTS = {
   abB: 30061,
   p8Quiet: 30070,
   p8Flooded: 30071,
+  /** The CLI row: example-app's command line (its own appId, below) and the hand-written one. */
+  cliLib: 30080,
+  cliRaw: 30081,
 } as const;
+
+/** example-app's appId (example-app/config.ts), which its command line always sends. */
+export const EXAMPLE_APP_ID = 'com.example.lock-socket';

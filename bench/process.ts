@@ -6,13 +6,8 @@ import path from 'node:path';
 import { requestSingleInstance, secretPath } from '../src/main/index.js';
 import type { Pair } from './inproc.js';
 import { ADDR, APP_ID, ARGV, PORTS } from './ports.js';
-import { fixture, packageRoot, run, sourceFixture, startHolder, type Exit } from './procs.js';
+import { exitedOk as ok, fixture, packageRoot, run, sourceFixture, startHolder } from './procs.js';
 import { interleave, summarize, type Summary } from './stats.js';
-
-function ok(exit: Exit, what: string): bigint {
-  if (exit.code !== 0) throw new Error(`${what} exited with ${exit.code ?? exit.signal}`);
-  return exit.ns;
-}
 
 /** P4: lock-socket launcher process vs the hand-written one (bench/raw.ts), with `node -e ""` beside them. */
 export async function processRow(secretDir: string, rounds: number, warmup: number): Promise<Pair & { empty: Summary }> {
@@ -76,8 +71,8 @@ export async function burstRow(
       warmup,
     );
     // Every launcher exited 0, which it only does after the holder's reply; the holder's own
-    // counts must agree (it prints one line per launch, read asynchronously: give it a moment).
-    for (let i = 0; i < 50 && (holder.launches() < sent || holder.rawLaunches() < rawSent); i++) await new Promise((r) => setTimeout(r, 10));
+    // counts must agree.
+    await holder.caughtUp(sent, rawSent);
     return {
       value: summarize(lib as bigint[]),
       baseline: summarize(raw as bigint[]),
@@ -171,7 +166,7 @@ export async function importRow(dir: string, secretDir: string, rounds: number, 
   let primaryLoadedCrypto = false;
   const measure = async (specifier: string, mode = ''): Promise<bigint> => {
     const args = mode === 'primary' ? [String(PORTS.p7Lock), APP_ID, secretDir] : [];
-    const exit = await run([probe, specifier, mode, ...args], true);
+    const exit = await run([probe, specifier, mode, ...args], { captureStdout: true });
     if (exit.code !== 0) throw new Error(`P7 probe for ${specifier} ${mode} exited with ${exit.code}`);
     const [ns, crypto] = exit.stdout.trim().split(' ');
     if (mode === 'primary' && specifier.startsWith('lock-socket') && crypto === '1') primaryLoadedCrypto = true;

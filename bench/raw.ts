@@ -47,10 +47,13 @@ export interface RawLaunch {
   argv: string[];
   cwd: string;
   pid: number;
+  /** What the app sends beside the command line (the CLI row sends example-app's). */
+  data?: unknown;
 }
 
 export interface RawReply {
   exitCode: number;
+  message?: string;
 }
 
 interface Keys {

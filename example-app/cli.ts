@@ -13,9 +13,6 @@
  * Exit status: the holder's exit code; 0 after starting the GUI; 75/78/71 (solo's) when the lock
  * could be neither reached nor found free.
  */
-import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { forwardLaunch, LockSocketError } from 'lock-socket/main';
 import { lockTarget } from './config.js';
 
@@ -37,7 +34,7 @@ try {
     if (reply.message !== undefined) (reply.exitCode === 0 ? process.stdout : process.stderr).write(`${reply.message}\n`);
     process.exitCode = reply.exitCode;
   } else {
-    startGui();
+    await startGui();
   }
 } catch (error) {
   if (!(error instanceof LockSocketError)) throw error;
@@ -50,9 +47,12 @@ try {
  * tied to this terminal), with ELECTRON_RUN_AS_NODE removed so that the binary starts as Electron.
  * Packaged, the binary is the app; in development (`electron example-app`) it needs the app's
  * folder first. LOCK_SOCKET_EXAMPLE_GUI (JSON array) replaces the binary: the tests run the
- * stand-in Electron runtime there.
+ * stand-in Electron runtime there. Its modules are imported here, not at the top: the common case,
+ * a launch forwarded to a running instance, never needs them, and they cost a fresh process about
+ * 1.5 ms, most of it node:child_process (docs/benchmarks.md, row CLI).
  */
-function startGui(): void {
+async function startGui(): Promise<void> {
+  const [{ spawn }, { dirname }, { fileURLToPath }] = await Promise.all([import('node:child_process'), import('node:path'), import('node:url')]);
   const { ELECTRON_RUN_AS_NODE: _, ...env } = process.env;
   const here = dirname(fileURLToPath(import.meta.url));
   const packaged = here.includes('app.asar');

@@ -8,7 +8,7 @@
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portsFor } from '../helpers/ports.js';
@@ -146,6 +146,21 @@ describe('the command line', () => {
     assert.match(listed.stderr, /^4 launches since /, 'stderr');
     cli(p, dir, ['--quit']);
     await holder.closed;
+  });
+
+  test('through a symlink, as the deb links /usr/bin/lock-socket-example to it, the wrapper finds the entry beside its target', async () => {
+    const p = port(4);
+    const dir = secretDirFor();
+    const holder = await gui(p, dir);
+    const link = join(privateDir('lock-socket-cli-link-'), 'lock-socket-example');
+    symlinkSync(wrapper, link);
+    const linked = new Child([link, 'via', 'link'], { command: 'sh', env: env(p, dir) });
+    linked.endInput();
+    assert.deepEqual(await linked.closed, { code: 0, signal: null }, linked.stderr);
+    const received = await holder.find((l) => l.event === 'second-instance');
+    assert.deepEqual((received['argv'] as string[]).slice(1), ['via', 'link']);
+    assert.equal((await cli(p, dir, ['--quit']).closed).code, 0);
+    assert.equal((await holder.closed).code, 0);
   });
 
   test('a holder killed while it streams: the command exits 75 and says why', { timeout: 60_000 }, async () => {
