@@ -5,18 +5,8 @@
  */
 import { lockEndpoints, type LockEndpoint } from '../lock/endpoints.js';
 import { ErrorCode, LockSocketError } from './errors.js';
-import {
-  DEFAULT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_MAX_ARG_BYTES,
-  DEFAULT_MAX_ARGS,
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_MAX_QUEUE,
-  DEFAULT_REPLY_TIMEOUT_MS,
-  DEFAULT_RETRIES,
-  MAX_APP_ID_BYTES,
-  MAX_HANDSHAKE_FRAME_BYTES,
-} from './constants.js';
+import { MAX_APP_ID_BYTES, MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
+import { defaults } from './defaults.js';
 import type { Readable, Writable } from 'node:stream';
 import type { Delivery, JsonValue, LaunchData } from './types.js';
 
@@ -206,7 +196,7 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
   for (const name of ['onProven', 'onDelivered']) {
     if (o[name] !== undefined && typeof o[name] !== 'function') throw invalid(`${name} must be a function`);
   }
-  const retries = o['retries'] ?? DEFAULT_RETRIES;
+  const retries = o['retries'] ?? defaults.retries;
   if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) throw invalid('retries must be a non-negative integer');
   const appId = appIdOf(o['appId']);
   return {
@@ -220,17 +210,17 @@ export function resolveOptions(options: SingleInstanceOptions): Settings {
     stderr: o['stderr'] as Writable | undefined,
     stdin: o['stdin'] as Readable | undefined,
     secretDir: string(o['secretDir'], 'secretDir'),
-    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS, { max: MAX_TIMER_MS }),
-    replyTimeout: number(o['replyTimeout'], 'replyTimeout', DEFAULT_REPLY_TIMEOUT_MS, { max: MAX_TIMER_MS, infinity: true }),
+    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', defaults.handshakeTimeout, { max: MAX_TIMER_MS }),
+    replyTimeout: number(o['replyTimeout'], 'replyTimeout', defaults.replyTimeout, { max: MAX_TIMER_MS, infinity: true }),
     waitForRelease: boolean(o['waitForRelease'], 'waitForRelease'),
     onProven: o['onProven'] as Settings['onProven'],
     onDelivered: o['onDelivered'] as Settings['onDelivered'],
     keepAlive: boolean(o['keepAlive'], 'keepAlive'),
-    maxQueue: number(o['maxQueue'], 'maxQueue', DEFAULT_MAX_QUEUE, { integer: true }),
-    maxFrameBytes: number(o['maxFrameBytes'], 'maxFrameBytes', DEFAULT_MAX_FRAME_BYTES, { integer: true, min: MAX_HANDSHAKE_FRAME_BYTES, max: MAX_FRAME_LENGTH }),
-    maxArgs: number(o['maxArgs'], 'maxArgs', DEFAULT_MAX_ARGS, { integer: true }),
-    maxArgBytes: number(o['maxArgBytes'], 'maxArgBytes', DEFAULT_MAX_ARG_BYTES, { integer: true }),
-    maxConnections: number(o['maxConnections'], 'maxConnections', DEFAULT_MAX_CONNECTIONS, { integer: true }),
+    maxQueue: number(o['maxQueue'], 'maxQueue', defaults.maxQueue, { integer: true }),
+    maxFrameBytes: number(o['maxFrameBytes'], 'maxFrameBytes', defaults.maxFrameBytes, { integer: true, min: MAX_HANDSHAKE_FRAME_BYTES, max: MAX_FRAME_LENGTH }),
+    maxArgs: number(o['maxArgs'], 'maxArgs', defaults.maxArgs, { integer: true }),
+    maxArgBytes: number(o['maxArgBytes'], 'maxArgBytes', defaults.maxArgBytes, { integer: true }),
+    maxConnections: number(o['maxConnections'], 'maxConnections', defaults.maxConnections, { integer: true }),
     retries,
   };
 }
@@ -256,6 +246,6 @@ export function resolveStatusOptions(options: StatusOptions): StatusSettings {
     // on the appId (docs/addresses.md): any name gives the same one.
     endpoints: endpointsOf(appId || 'status', o),
     secretDir: string(o['secretDir'], 'secretDir'),
-    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT_MS, { max: MAX_TIMER_MS }),
+    handshakeTimeout: number(o['handshakeTimeout'], 'handshakeTimeout', defaults.handshakeTimeout, { max: MAX_TIMER_MS }),
   };
 }

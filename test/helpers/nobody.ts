@@ -4,6 +4,10 @@
  * and then every fixture fails with "Cannot find module" instead of testing anything).
  */
 import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export interface Nobody {
@@ -43,4 +47,28 @@ function probe(): Nobody | string {
     return `user nobody cannot run ${process.execPath} on ${dist} (a private checkout, e.g. under /root or a 0700 mktemp dir)`;
   }
   return { uid, gid };
+}
+
+/**
+ * Two private secret directories for a test that runs something as nobody: root's own, and one
+ * made for nobody and handed over to it (in a 0755 parent, so nobody can reach it). Made in
+ * `before`, removed in `after`; with `skip`, neither is made.
+ */
+export function secretDirsForRootAndNobody(name: string, ids: Nobody | string): { root: () => string; nobody: () => string } {
+  let rootDir = '';
+  let nobodyDir = '';
+  before(async () => {
+    if (typeof ids === 'string') return;
+    rootDir = await fs.mkdtemp(path.join(os.tmpdir(), `lock-socket-${name}-root-`));
+    const parent = await fs.mkdtemp(path.join(os.tmpdir(), `lock-socket-${name}-nobody-`));
+    await fs.chmod(parent, 0o755);
+    nobodyDir = path.join(parent, 'secrets');
+    await fs.mkdir(nobodyDir, { mode: 0o700 });
+    await fs.chown(nobodyDir, ids.uid, ids.gid);
+  });
+  after(async () => {
+    if (rootDir) await fs.rm(rootDir, { recursive: true, force: true });
+    if (nobodyDir) await fs.rm(path.dirname(nobodyDir), { recursive: true, force: true });
+  });
+  return { root: () => rootDir, nobody: () => nobodyDir };
 }

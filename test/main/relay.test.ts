@@ -6,15 +6,12 @@
  * is accepted. Also its flood of idle connections, which used to crowd real launches out.
  * Needs root to switch users; skipped with the reason otherwise.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
 import { Child, fixture, killAll, type Line } from '../helpers/child.js';
 import { holder, instance, type HardConfig } from '../helpers/hard.js';
-import { nobody, nobodySkip } from '../helpers/nobody.js';
+import { nobody, nobodySkip, secretDirsForRootAndNobody } from '../helpers/nobody.js';
 import { DEFAULT_MAX_CONNECTIONS } from '../../src/main/constants.js';
 import { FrameType } from '../../src/main/frame.js';
 
@@ -28,23 +25,8 @@ const RELAY_FIXTURE = fixture('relay-nobody');
 /** What root runs in these tests, as in the issue: a secret on the command line. */
 const SECRET_ARGV = ['backup', '--password=hunter2'];
 
-let rootDir: string;
-let nobodyDir: string;
-before(async () => {
-  if (skip) return;
-  rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-relay-root-'));
-  // The other user's own private directory: created for it, then handed over.
-  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-relay-nobody-'));
-  await fs.chmod(parent, 0o755);
-  nobodyDir = path.join(parent, 'secrets');
-  await fs.mkdir(nobodyDir, { mode: 0o700 });
-  await fs.chown(nobodyDir, NOBODY, NOBODY_GID);
-});
-after(async () => {
-  killAll();
-  if (rootDir) await fs.rm(rootDir, { recursive: true, force: true });
-  if (nobodyDir) await fs.rm(path.dirname(nobodyDir), { recursive: true, force: true });
-});
+const dirs = secretDirsForRootAndNobody('relay', user);
+after(() => killAll());
 
 function asNobody(args: string[]): Child {
   return new Child([RELAY_FIXTURE, ...args], { uid: NOBODY, gid: NOBODY_GID, env: { PATH: process.env['PATH'] ?? '' } });
@@ -75,10 +57,10 @@ describe('relay across two ports: nobody squats P2 and relays to root holder on 
   test('root launches to P2: EAUTH (the endpoint is bound), argv never sent, nothing of nobody runs, no forgery accepted', { timeout: 120_000 }, async () => {
     // One appId on both ports, as every `solo` has: one secret, the holder's proof is genuine.
     const appId = 'com.example.relay.shared';
-    const rootHolder: HardConfig = { port: port(0), addr: '127.0.0.1', appId, secretDir: rootDir };
+    const rootHolder: HardConfig = { port: port(0), addr: '127.0.0.1', appId, secretDir: dirs.root() };
     const h = await holder(rootHolder);
     const marker = `NOBODY-${process.pid}-${Date.now()}`;
-    const relay = asNobody(['across', String(port(1)), String(port(0)), appId, nobodyDir, marker]);
+    const relay = asNobody(['across', String(port(1)), String(port(0)), appId, dirs.nobody(), marker]);
     await event(relay, 'listening', "nobody's relay listening");
 
     const launcher = instance({ ...rootHolder, port: port(1) }, SECRET_ARGV);
@@ -114,7 +96,7 @@ describe("relay on one port: nobody squats root's port, keeps launcher L1, and r
   let next = 10;
 
   async function run(mode: 'passive' | 'flip-launch' | 'forge-reply') {
-    const cfg: HardConfig = { port: port(next++), addr: '127.0.0.1', appId, secretDir: rootDir };
+    const cfg: HardConfig = { port: port(next++), addr: '127.0.0.1', appId, secretDir: dirs.root() };
     const l2 = instance({ ...cfg, waitForGo: true });
     await event(l2, 'ready', 'L2 loaded');
     const relay = asNobody(['one', String(cfg.port), mode]);
@@ -166,7 +148,7 @@ describe("a flood of idle connections from nobody against root's holder", { skip
   test('400 idle half-open connections a second while 30 real launches from root all deliver (none ETOOMANYCONNECTIONS)', { timeout: 180_000 }, async (t) => {
     // The default handshake timeout: idle peers are not simply timed out fast enough (400/s for
     // 3 s is 1200, far beyond maxConnections); eviction of the oldest unproven must do it.
-    const cfg: HardConfig = { port: port(20), addr: '127.0.0.1', appId: 'com.example.relay.flood', secretDir: rootDir, handshakeTimeout: 3000 };
+    const cfg: HardConfig = { port: port(20), addr: '127.0.0.1', appId: 'com.example.relay.flood', secretDir: dirs.root(), handshakeTimeout: 3000 };
     const h = await holder(cfg);
     const flood = asNobody(['flood', String(cfg.port), '400']);
     await flood.find((l) => l.event === 'progress' && Number(l['opened']) >= 400, undefined, 'a second of flood');

@@ -3,15 +3,12 @@
  * read root's secret, so it can neither pass the holder's proof nor be fooled by it. Needs root
  * to switch users; skipped with the reason otherwise.
  */
-import { test, describe, after, before } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { portsFor } from '../helpers/ports.js';
 import { Child, killAll } from '../helpers/child.js';
 import { holder, instance, NOBODY_FIXTURE, type HardConfig } from '../helpers/hard.js';
-import { nobody, nobodySkip } from '../helpers/nobody.js';
+import { nobody, nobodySkip, secretDirsForRootAndNobody } from '../helpers/nobody.js';
 import { secretPath, loadOrCreateSecret } from '../../src/main/secret.js';
 
 const { port } = portsFor(import.meta.url);
@@ -20,23 +17,8 @@ const user = nobody();
 const NOBODY = typeof user === 'string' ? -1 : user.uid;
 const NOBODY_GID = typeof user === 'string' ? -1 : user.gid;
 
-let rootDir: string;
-let nobodyDir: string;
-before(async () => {
-  if (skip) return;
-  rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-users-root-'));
-  // The other user's own private directory: created for it, then handed over.
-  const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-socket-users-nobody-'));
-  await fs.chmod(parent, 0o755);
-  nobodyDir = path.join(parent, 'secrets');
-  await fs.mkdir(nobodyDir, { mode: 0o700 });
-  await fs.chown(nobodyDir, NOBODY, NOBODY_GID);
-});
-after(async () => {
-  killAll();
-  if (rootDir) await fs.rm(rootDir, { recursive: true, force: true });
-  if (nobodyDir) await fs.rm(path.dirname(nobodyDir), { recursive: true, force: true });
-});
+const dirs = secretDirsForRootAndNobody('users', user);
+after(() => killAll());
 
 async function asNobody(args: string[]): Promise<Record<string, unknown>> {
   const p = new Child([NOBODY_FIXTURE, ...args], { uid: NOBODY, gid: NOBODY_GID, env: { PATH: process.env['PATH'] ?? '' } });
@@ -48,27 +30,27 @@ async function asNobody(args: string[]): Promise<Record<string, unknown>> {
 describe('another local user (nobody) against root', { skip }, () => {
   test("cannot read root's secret", async () => {
     const appId = 'com.example.users.read';
-    await loadOrCreateSecret(appId, rootDir);
-    const file = secretPath(appId, rootDir);
+    await loadOrCreateSecret(appId, dirs.root());
+    const file = secretPath(appId, dirs.root());
     assert.equal((await asNobody(['read', file]))['code'], 'EACCES');
-    assert.equal((await asNobody(['load', appId, rootDir]))['code'], 'ESECRET');
+    assert.equal((await asNobody(['load', appId, dirs.root()]))['code'], 'ESECRET');
   });
 
   test("cannot inject a launch into root's holder: refused both ways, the handler never runs", { timeout: 60_000 }, async () => {
-    const cfg: HardConfig = { port: port(0), appId: 'com.example.users', secretDir: rootDir };
+    const cfg: HardConfig = { port: port(0), appId: 'com.example.users', secretDir: dirs.root() };
     const h = await holder(cfg);
     const marker = `NOBODY-${process.pid}-${Date.now()}`;
 
     // A hand-made client: it sends its proof and a sealed LAUNCH anyway, with keys from its own
     // secret. The holder refuses in a sealed ERROR (EAUTH, which nobody cannot even read).
-    const injected = await asNobody(['inject', String(cfg.port), cfg.appId, nobodyDir, marker]);
+    const injected = await asNobody(['inject', String(cfg.port), cfg.appId, dirs.nobody(), marker]);
     assert.equal(injected['holderProved'], false, "root's holder cannot prove itself to nobody");
     assert.equal(injected['answer'], 'sealed');
 
     // The library's own launcher run by nobody, aimed at root's address (nobody's default lock
     // address is its own, 127.255.254.1): it refuses to send argv to a holder that cannot prove
     // it knows nobody's secret.
-    const launcher = instance({ ...cfg, addr: '127.0.0.1', secretDir: nobodyDir, handshakeTimeout: 5000 }, ['--from-nobody', marker], {
+    const launcher = instance({ ...cfg, addr: '127.0.0.1', secretDir: dirs.nobody(), handshakeTimeout: 5000 }, ['--from-nobody', marker], {
       uid: NOBODY,
       gid: NOBODY_GID,
       env: { PATH: process.env['PATH'] ?? '' },
