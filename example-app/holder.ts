@@ -26,9 +26,19 @@ export function log(event: string, fields: Record<string, unknown> = {}): void {
   if (testMode) process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
 }
 
-/** The lock's options, the same for both mains (and, but for the data, for cli.ts: config.ts). */
+/**
+ * The lock's options, the same for both mains (and, but for the data, for cli.ts: config.ts).
+ * A second launch of the GUI binary itself answers the command line as cli.ts does, only after
+ * Chromium has started (an AppImage has no other entry, docs/cli.md): the holder's output comes
+ * out on this launch's stdout and stderr anyway, `--wait` waits for the answer, `-` sends stdin.
+ */
 export function lockOptions(): ElectronLockOptions {
-  return { ...lockTarget(), additionalData: { launchedAt: new Date().toISOString() } };
+  return {
+    ...lockTarget(),
+    additionalData: { launchedAt: new Date().toISOString() },
+    ...(process.argv.includes('--wait') ? { replyTimeout: Infinity } : {}),
+    ...(process.argv.includes('-') ? { stdin: process.stdin } : {}),
+  };
 }
 
 /** A launch as the window lists it (renderer.ts): what the launcher sent, when, and its deep link. */

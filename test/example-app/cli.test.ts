@@ -163,6 +163,30 @@ describe('the command line', () => {
     assert.equal((await holder.closed).code, 0);
   });
 
+  test("the GUI binary itself, as an AppImage runs it: the holder's output, `-`'s stdin, --wait (only slower)", { timeout: 60_000 }, async () => {
+    const p = port(4);
+    const dir = secretDirFor();
+    const holder = await gui(p, dir);
+    const second = (args: string[], input?: string): Child => {
+      const child = new Child([runtime, appDir, ...args], { env: env(p, dir) });
+      if (input === undefined) child.endInput();
+      else child.process.stdin?.end(input);
+      return child;
+    };
+    const listed = second(['--list']);
+    assert.equal((await listed.closed).code, 0, listed.stderr);
+    assert.ok(out(listed).some((line) => /^1\t.*"--list"\]$/.test(line)), `the holder printed the launches on its stdout: ${JSON.stringify(listed.lines)}`);
+    const piped = second(['-'], 'from the AppImage\n');
+    assert.equal((await piped.closed).code, 0, piped.stderr);
+    assert.equal((await holder.find((l) => l.event === 'stdin'))['text'], 'from the AppImage\n');
+    const waiting = second(['--wait', 'notes.txt']);
+    await holder.find((l) => l.event === 'waiting' && l['file'] === 'notes.txt');
+    assert.equal((await cli(p, dir, ['--done', 'notes.txt']).closed).code, 0);
+    assert.equal((await waiting.closed).code, 0, waiting.stderr);
+    cli(p, dir, ['--quit']);
+    await holder.closed;
+  });
+
   test('a holder killed while it streams: the command exits 75 and says why', { timeout: 60_000 }, async () => {
     const p = port(3);
     const dir = secretDirFor();
