@@ -1,12 +1,11 @@
 /**
  * `solo --status`: who holds the lock on PORT, one line (or one JSON object) and an exit status
  * per answer. A refused connect does not mean "free": a holder that binds without listening
- * (Perl's Lock::Socket) refuses connections as a free port does, so "free" is confirmed by a
- * listen that succeeds (isHeld), and "held by a socket that accepts nothing" by one that fails.
+ * (Perl's Lock::Socket) refuses connections as a free port does; instanceStatus tells the two
+ * apart by a listen (isHeld): undefined is free, ENOLISTENER is held by a socket that accepts nothing.
  */
-import { ErrorCode, LockSocketError, noListenerMessage } from '../main/errors.js';
+import { ErrorCode, LockSocketError } from '../main/errors.js';
 import type { LockSocketErrorCode } from '../main/errors.js';
-import { isHeld } from '../lock/probe.js';
 import { instanceStatus } from '../main/instance.js';
 import type { HolderStatus } from '../main/types.js';
 import { UsageError, lockFor, lockName, portArgument } from './args.js';
@@ -56,11 +55,9 @@ async function find(addr: string, port: number, appId: string | undefined, secre
     if (SILENT.has(error.code)) return { kind: 'silent', code: error.code, message: error.message };
     throw error;
   }
-  if (status === undefined) {
-    // Connection refused: free, or held by a socket that binds without listening. Only a listen
-    // tells them apart (it takes the lock for a moment when it is free: see isHeld).
-    return (await isHeld(port, addr)) ? { kind: 'foreign', code: ErrorCode.ENOLISTENER, message: noListenerMessage(addr, port) } : { kind: 'free' };
-  }
+  // Free: instanceStatus has already told a free port from one held by a socket that binds
+  // without listening (that one is ENOLISTENER, above), by a listen that succeeded.
+  if (status === undefined) return { kind: 'free' };
   if (appId === undefined) return { kind: 'held', status, proof: 'unchecked' };
   if (status.appId !== appId) return { kind: 'held', status, proof: 'other-app' };
   return { kind: 'held', status, proof: status.verified ? 'verified' : 'not-proven' };

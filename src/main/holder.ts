@@ -26,7 +26,7 @@ import type { KeyObject } from 'node:crypto';
 import { ErrorCode, LockSocketError } from './errors.js';
 import { LINGER_MS, MAX_HANDSHAKE_FRAME_BYTES } from './constants.js';
 import { debug } from './debug.js';
-import { FrameDecoder, FrameType, SealedType, type Frame, type SealedTypeValue } from './frame.js';
+import { FrameDecoder, SealedType, type Frame, type SealedTypeValue } from './frame.js';
 import { deriveKeys, nonce, proofMatches, transcriptHash, type Keys } from './keys.js';
 import {
   acceptedPayload,
@@ -344,4 +344,3 @@ export function refuse(socket: Socket, error: LockSocketError): void {
   socket.once('close', () => clearTimeout(linger));
 }
 
-export { FrameType };

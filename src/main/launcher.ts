@@ -32,7 +32,7 @@ import {
   type OpValue,
 } from './messages.js';
 import { LauncherIO, OUTPUT_WINDOW } from './launcher-io.js';
-import { Opener, SEAL_OVERHEAD, Sealer, type Opened } from './seal.js';
+import { Opener, Sealer, type Opened } from './seal.js';
 import type { Delivery, HolderStatus, LaunchData, LaunchReply } from './types.js';
 
 /**
